@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Sub-commands of the gan-cl executable. Only host/app prints or exits:
+ * each command returns the process exit status. */
+#ifndef GANCL_APP_H
+#define GANCL_APP_H
+
+#include "gancl/status.h"
+
+/* Exit statuses: 0 ok, 1 runtime failure, 2 usage / no such device, 130 interrupted. */
+#define GC_EXIT_OK 0
+#define GC_EXIT_FAIL 1
+#define GC_EXIT_USAGE 2
+#define GC_EXIT_INTERRUPTED 130
+
+int gc_cmd_devices(int argc, char **argv);
+int gc_cmd_cache(int argc, char **argv);
+
+/* Prints "gan-cl: <message>" for a failed status and returns its exit code. */
+int gc_app_fail(gc_status s);
+/* Log callback printing warnings and errors (and info when verbose). */
+void gc_app_install_logger(int verbose);
+
+#endif
