@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal representation of graphs, tensors, parameter groups, op
+ * descriptors and the executor context. Shared by the graph builder,
+ * autodiff, the planner/executor and the op families in host/ops/. */
+#ifndef GANCL_GRAPH_IMPL_H
+#define GANCL_GRAPH_IMPL_H
+
+#include "cl/clrt.h"
+#include "gancl/graph.h"
+#include "ops/op_list.h"
+
+#define GC_MAX_INPUTS 4
+
+/* Typed parameters of each op family (one member per family). */
+struct gc_unary_params {
+    float alpha; /* scale: y = alpha*x + beta; leaky relu/step: slope */
+    float beta;
+};
+struct gc_matmul_params {
+    bool ta, tb;
+};
+struct gc_slice_params {
+    int64_t start, len;
+};
+struct gc_fill_params {
+    float value;
+    int ndim;
+    int64_t shape[GC_MAX_DIMS];
+};
+struct gc_rand_params {
+    uint64_t seed;
+    uint32_t stream; /* distinct per node so two draws never share numbers */
+    int ndim;
+    int64_t shape[GC_MAX_DIMS];
+};
+struct gc_shape_params { /* expand, sum_to, reshape: the target shape */
+    int ndim;
+    int64_t shape[GC_MAX_DIMS];
+};
+union gc_op_params {
+    struct gc_unary_params unary;
+    struct gc_matmul_params mm;
+    struct gc_slice_params slice;
+    struct gc_fill_params fill;
+    struct gc_rand_params rand;
+    struct gc_shape_params shape;
+    unsigned char raw[64];
+};
+
+struct gc_tensor {
+    struct gc_graph *g;
+    int id; /* creation order = a topological order */
+    enum gc_op op;
+    int ndim;
+    int64_t shape[GC_MAX_DIMS];
+    int64_t numel;
+    int n_in;
+    struct gc_tensor *in[GC_MAX_INPUTS];
+    union gc_op_params p;
+    char name[96];
+    /* parameters */
+    struct gc_param_group *group;
+    int64_t offset;                /* elements into the group's flat buffers */
+    struct gc_tensor *bound_grad;  /* PARAM: tensor stored in its gradient slot */
+    struct gc_tensor *grad_slot_of; /* this tensor lives in that param's grad slot */
+};
+
+struct gc_param_group {
+    struct gc_graph *g;
+    char name[64];
+    struct gc_tensor **params;
+    int n, cap;
+    int64_t numel;
+    cl_mem data, grad; /* one flat buffer each (llm.c style) */
+};
+
+#define GC_MAX_GROUPS 16
+
+struct gc_graph {
+    struct gc_device *dev;
+    struct gc_tensor **nodes;
+    int n, cap;
+    gc_status status;
+    char error[1024];
+    struct gc_param_group *groups[GC_MAX_GROUPS];
+    int n_groups;
+    uint32_t next_stream;
+};
+
+/* ---- op descriptors ------------------------------------------------------ */
+struct gc_tunable {
+    const char *name;     /* -D name */
+    int candidates[8];
+    int n_candidates;
+    int def;
+};
+
+struct gc_exec;
+
+struct gc_op_desc {
+    const char *name;
+    const char *program; /* cl/<program>.cl; NULL for sources and views */
+    bool is_view;        /* output aliases input 0 (no kernel) */
+    bool inplace;        /* output may take input 0's storage when it dies here */
+    /* Validates inputs/params and sets t->ndim/shape (numel is derived). */
+    gc_status (*infer)(struct gc_tensor *t);
+    /* Enqueues the kernels computing t. */
+    gc_status (*forward)(struct gc_exec *x, const struct gc_tensor *t);
+    /* Appends ops for d(loss)/d(input i) given dy = d(loss)/d(t), for each i
+     * with need[i]; leaves dx[i] NULL where the gradient is zero. NULL when
+     * the op has no gradient at all (autodiff reports it by name). */
+    gc_status (*backward)(struct gc_graph *g, struct gc_tensor *t, struct gc_tensor *dy,
+                          const bool *need, struct gc_tensor **dx);
+    bool zero_grad; /* gradient identically zero (sign, step, rand, fill) */
+    const struct gc_tunable *tunables;
+    int n_tunables;
+    double (*flops)(const struct gc_tensor *t);
+};
+
+extern const struct gc_op_desc *const gc__op_descs[GC_OP_COUNT];
+const char *gc__op_name(enum gc_op op);
+
+/* ---- graph-building helpers for op families ---------------------------- */
+/* Records an error in the graph (first one wins) and returns NULL. */
+struct gc_tensor *gc__graph_fail(struct gc_graph *g, gc_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+
+#endif
+    ;
+/* Creates a node of `op` with inputs and params, runs shape inference. Any
+ * NULL input (an earlier failure) propagates as NULL. */
+struct gc_tensor *gc__node(struct gc_graph *g, enum gc_op op, int n_in,
+                           struct gc_tensor *const *in, const union gc_op_params *p);
+struct gc_tensor *gc__node1(struct gc_graph *g, enum gc_op op, struct gc_tensor *a,
+                            const union gc_op_params *p);
+struct gc_tensor *gc__node2(struct gc_graph *g, enum gc_op op, struct gc_tensor *a,
+                            struct gc_tensor *b, const union gc_op_params *p);
+void gc__set_shape(struct gc_tensor *t, int ndim, const int64_t *shape);
+bool gc__same_shape(const struct gc_tensor *a, const struct gc_tensor *b);
+/* The shape right-aligned into 4 dims, leading 1s: (3,5) -> (1,1,3,5). */
+void gc__shape4(const struct gc_tensor *t, int64_t out[4]);
+/* Shape string "(2,3,4)" for messages. */
+const char *gc__shape_str(const struct gc_tensor *t, char *buf, size_t size);
+
+/* ---- executor context (what a forward function sees) ------------------- */
+struct gc_buf {
+    cl_mem mem;
+    cl_ulong off; /* in elements */
+};
+struct gc_exec {
+    struct gc_plan *plan;
+    struct gc_device *dev;
+    int step;             /* index of the step being enqueued */
+    uint64_t rng_counter; /* the plan's run counter */
+};
+struct gc_buf gc__exec_buf(struct gc_exec *x, const struct gc_tensor *t);
+/* The kernel `name` of program/options, cached in the current step's slot
+ * `slot` (0..3) after the first run, so replays do no lookups. */
+gc_status gc__exec_kernel(struct gc_exec *x, int slot, const char *program, const char *options,
+                          const char *name, cl_kernel *out);
+struct gc_karg {
+    size_t size;
+    const void *ptr;
+};
+#define GC_KA(v) ((struct gc_karg){sizeof(v), &(v)})
+#define GC_KA_LOCAL(bytes) ((struct gc_karg){(bytes), NULL})
+/* Sets all arguments and enqueues; global sizes are rounded up to local. */
+gc_status gc__exec_launch(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
+                          int dims, const size_t *global, const size_t *local);
+
+/* 1-D launch over n elements with the device's preferred local size. */
+gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
+                        int64_t n);
+
+/* 1-D launch over n elements with the device's preferred local size. */
+gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
+                        int64_t n);
+
+#endif

@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: MIT */
+/* Planner and executor. A plan is the ordered list of nodes needed for its
+ * outputs plus one storage decision per tensor: parameter buffer, gradient
+ * slot, or an offset in an activation arena assigned by liveness (best fit,
+ * in place where the op allows). Arenas are created once, here; running a
+ * plan only enqueues kernels. */
+#include <limits.h>
+#include <string.h>
+
+#include "gancl/alloc.h"
+#include "graph/arena.h"
+#include "graph/graph_impl.h"
+
+#define ELEM_ALIGN 16 /* 64-byte aligned tensors */
+#define KERNEL_SLOTS 4
+
+struct step {
+    const struct gc_tensor *t;
+    cl_kernel kern[KERNEL_SLOTS];
+    cl_event ev; /* profiling mode only */
+};
+
+struct slot {
+    int kind; /* 0 none, 1 arena, 2 param, 3 grad, 4 view, 5 arena (freed), 6 arena (moved) */
+    struct gc_arena_block blk;
+    struct gc_buf buf;
+};
+
+struct gc_plan {
+    struct gc_graph *g;
+    struct gc_device *dev;
+    int n_nodes; /* graph size when planned */
+    struct step *steps;
+    int n_steps;
+    struct slot *slots; /* by tensor id */
+    cl_mem arenas[64];
+    int n_arenas;
+    struct gc_plan_stats stats;
+    uint64_t rng_counter;
+};
+
+static const struct gc_tensor *root_of(const struct gc_tensor *t)
+{
+    while (gc__op_descs[t->op]->is_view) t = t->in[0];
+    return t;
+}
+
+static int64_t padded(int64_t n)
+{
+    return (n + ELEM_ALIGN - 1) / ELEM_ALIGN * ELEM_ALIGN;
+}
+
+/* needed[i]: node i is required by some output. */
+static gc_status mark_needed(struct gc_plan *p, int n, struct gc_tensor *const *outs, bool *needed)
+{
+    for (int i = 0; i < n; i++) {
+        if (!outs[i] || outs[i]->g != p->g || outs[i]->id >= p->n_nodes)
+            return gc_error(GC_INVALID_ARG, "plan output %d is not a tensor of this graph", i);
+        needed[outs[i]->id] = true;
+    }
+    for (int i = p->n_nodes - 1; i >= 0; i--) {
+        if (!needed[i]) continue;
+        const struct gc_tensor *t = p->g->nodes[i];
+        for (int k = 0; k < t->n_in; k++) needed[t->in[k]->id] = true;
+    }
+    return GC_OK;
+}
+
+/* last[root id] = index of the last step reading it (INT_MAX if an output). */
+static void liveness(struct gc_plan *p, const bool *needed, int n, struct gc_tensor *const *outs,
+                     int *last)
+{
+    for (int i = 0; i < p->n_nodes; i++) last[i] = -1;
+    int s = 0;
+    for (int i = 0; i < p->n_nodes; i++) {
+        if (!needed[i]) continue;
+        const struct gc_tensor *t = p->g->nodes[i];
+        bool runs = t->op != GC_OP_INPUT && t->op != GC_OP_PARAM && !gc__op_descs[t->op]->is_view;
+        for (int k = 0; k < t->n_in; k++) {
+            int r = root_of(t->in[k])->id;
+            if (runs && last[r] < s) last[r] = s;
+        }
+        if (runs) s++;
+    }
+    for (int i = 0; i < n; i++) last[root_of(outs[i])->id] = INT_MAX;
+    for (int i = 0; i < p->n_nodes; i++)
+        if (needed[i] && p->g->nodes[i]->op == GC_OP_INPUT) last[i] = INT_MAX;
+}
+
+/* Fixed (non-arena) storage: parameters and bound gradients. */
+static gc_status fixed_storage(struct gc_plan *p, const struct gc_tensor *t)
+{
+    struct slot *sl = &p->slots[t->id];
+    const struct gc_tensor *owner = t->op == GC_OP_PARAM ? t : t->grad_slot_of;
+    if (!owner->group->data)
+        return gc_error(GC_INVALID_ARG, "parameter group %s is used before gc_param_group_alloc",
+                        owner->group->name);
+    sl->kind = t->op == GC_OP_PARAM ? 2 : 3;
+    sl->buf.mem = t->op == GC_OP_PARAM ? owner->group->data : owner->group->grad;
+    sl->buf.off = (cl_ulong)owner->offset;
+    return GC_OK;
+}
+
+/* Can t (at step s) write over its first input's block? */
+static bool take_inplace(struct gc_plan *p, const struct gc_tensor *t, const int *last, int s)
+{
+    if (!gc__op_descs[t->op]->inplace || t->n_in < 1) return false;
+    const struct gc_tensor *r = root_of(t->in[0]);
+    struct slot *rs = &p->slots[r->id];
+    if (rs->kind != 1 || last[r->id] != s || padded(r->numel) != padded(t->numel)) return false;
+    for (int k = 1; k < t->n_in; k++) /* another input aliasing it would be clobbered */
+        if (root_of(t->in[k]) == r) return false;
+    p->slots[t->id] = *rs;
+    rs->kind = 6; /* ownership of the block moves to t */
+    return true;
+}
+
+static gc_status assign_arena(struct gc_plan *p, struct gc_arenas *ar, const bool *needed,
+                              const int *last)
+{
+    int s = 0;
+    for (int i = 0; i < p->n_nodes; i++) {
+        if (!needed[i]) continue;
+        const struct gc_tensor *t = p->g->nodes[i];
+        gc_status st = GC_OK;
+        if (t->op == GC_OP_PARAM || t->grad_slot_of) st = fixed_storage(p, t);
+        else if (gc__op_descs[t->op]->is_view) p->slots[i].kind = 4;
+        else if (t->op == GC_OP_INPUT || !take_inplace(p, t, last, s)) {
+            p->slots[i].kind = 1;
+            st = gc__arenas_alloc(ar, padded(t->numel), &p->slots[i].blk);
+            if (t->op != GC_OP_INPUT) p->stats.naive_bytes += padded(t->numel) * 4;
+        } else {
+            p->stats.naive_bytes += padded(t->numel) * 4;
+        }
+        if (st != GC_OK) return st;
+        if (t->op == GC_OP_INPUT || t->op == GC_OP_PARAM || gc__op_descs[t->op]->is_view)
+            continue;
+        for (int k = 0; k < t->n_in; k++) { /* inputs that die here */
+            const struct gc_tensor *r = root_of(t->in[k]);
+            if (p->slots[r->id].kind == 1 && last[r->id] == s) {
+                gc__arenas_free(ar, &p->slots[r->id].blk);
+                p->slots[r->id].kind = 5; /* freed, keeps its block for resolution */
+            }
+        }
+        if (p->slots[i].kind == 1 && last[i] < s + 1 && last[i] != INT_MAX) {
+            gc__arenas_free(ar, &p->slots[i].blk); /* computed but never read */
+            p->slots[i].kind = 5;
+        }
+        s++;
+    }
+    return GC_OK;
+}
+
+static gc_status create_arenas(struct gc_plan *p, const struct gc_arenas *ar)
+{
+    for (int k = 0; k < ar->n; k++) {
+        gc_status s = gc__buffer_create(p->dev, (size_t)ar->top[k] * 4, &p->arenas[k]);
+        if (s != GC_OK)
+            return gc_error_context(s, "activation arena %d of %d (%lld bytes)", k + 1, ar->n,
+                                    (long long)ar->top[k] * 4);
+        p->n_arenas++;
+    }
+    return GC_OK;
+}
+
+/* Resolves every tensor to (buffer, offset); views take their root's. */
+static void resolve(struct gc_plan *p, const bool *needed)
+{
+    for (int i = 0; i < p->n_nodes; i++) {
+        if (!needed[i]) continue;
+        struct slot *sl = &p->slots[i];
+        if (sl->kind == 1 || sl->kind == 5 || sl->kind == 6) {
+            sl->buf.mem = p->arenas[sl->blk.arena];
+            sl->buf.off = (cl_ulong)sl->blk.off;
+        }
+    }
+    for (int i = 0; i < p->n_nodes; i++)
+        if (needed[i] && p->slots[i].kind == 4)
+            p->slots[i].buf = p->slots[root_of(p->g->nodes[i])->id].buf;
+}
+
+static gc_status build_steps(struct gc_plan *p, const bool *needed)
+{
+    p->steps = gc_calloc((size_t)p->n_nodes + 1, sizeof *p->steps);
+    if (!p->steps) return gc_error(GC_NOMEM, "planner: out of host memory");
+    for (int i = 0; i < p->n_nodes; i++) {
+        const struct gc_tensor *t = p->g->nodes[i];
+        if (!needed[i] || t->op == GC_OP_INPUT || t->op == GC_OP_PARAM ||
+            gc__op_descs[t->op]->is_view)
+            continue;
+        p->steps[p->n_steps++].t = t;
+    }
+    p->stats.steps = p->n_steps;
+    return GC_OK;
+}
+
+static gc_status plan_storage(struct gc_plan *p, int n, struct gc_tensor *const *outs)
+{
+    bool *needed = gc_calloc((size_t)p->n_nodes, sizeof *needed);
+    int *last = gc_calloc((size_t)p->n_nodes, sizeof *last);
+    struct gc_arenas ar;
+    int64_t cap = (int64_t)(p->dev->info.max_alloc / 4) / ELEM_ALIGN * ELEM_ALIGN;
+    gc__arenas_init(&ar, cap);
+    gc_status s = needed && last ? GC_OK : gc_error(GC_NOMEM, "planner: out of host memory");
+    if (s == GC_OK) s = mark_needed(p, n, outs, needed);
+    if (s == GC_OK) {
+        liveness(p, needed, n, outs, last);
+        s = assign_arena(p, &ar, needed, last);
+    }
+    if (s == GC_OK) s = create_arenas(p, &ar);
+    if (s == GC_OK) {
+        resolve(p, needed);
+        s = build_steps(p, needed);
+        p->stats.arena_bytes = gc__arenas_peak(&ar) * 4;
+        p->stats.arena_count = ar.n;
+    }
+    gc__arenas_release(&ar);
+    gc_free(needed);
+    gc_free(last);
+    return s;
+}
+
+static void count_param_bytes(struct gc_plan *p)
+{
+    for (int i = 0; i < p->g->n_groups; i++)
+        p->stats.param_bytes += p->g->groups[i]->numel * 8;
+}
+
+gc_status gc_plan_create(struct gc_graph *g, int n, struct gc_tensor *const *outputs,
+                         struct gc_plan **out)
+{
+    if (g->status != GC_OK)
+        return gc_error(g->status, "cannot plan a graph with an error: %s", g->error);
+    struct gc_plan *p = gc_calloc(1, sizeof *p);
+    if (!p) return gc_error(GC_NOMEM, "planner: out of host memory");
+    p->g = g;
+    p->dev = g->dev;
+    p->n_nodes = g->n;
+    p->slots = gc_calloc((size_t)g->n + 1, sizeof *p->slots);
+    gc_status s = p->slots ? plan_storage(p, n, outputs)
+                           : gc_error(GC_NOMEM, "planner: out of host memory");
+    if (s != GC_OK) {
+        gc_plan_destroy(p);
+        return s;
+    }
+    count_param_bytes(p);
+    *out = p;
+    return GC_OK;
+}
+
+void gc_plan_destroy(struct gc_plan *p)
+{
+    if (!p) return;
+    if (p->dev && p->dev->queue) clFinish(p->dev->queue);
+    for (int i = 0; i < p->n_steps; i++)
+        if (p->steps[i].ev) clReleaseEvent(p->steps[i].ev);
+    for (int k = 0; k < p->n_arenas; k++) gc__buffer_release(p->arenas[k]);
+    gc_free(p->steps);
+    gc_free(p->slots);
+    gc_free(p);
+}
+
+void gc_plan_get_stats(const struct gc_plan *p, struct gc_plan_stats *out)
+{
+    *out = p->stats;
+}
+
+struct gc_buf gc__exec_buf(struct gc_exec *x, const struct gc_tensor *t)
+{
+    GC_ASSERT_MSG(t->id < x->plan->n_nodes && x->plan->slots[t->id].buf.mem, t->name);
+    return x->plan->slots[t->id].buf;
+}
+
+gc_status gc__exec_kernel(struct gc_exec *x, int slot, const char *program, const char *options,
+                          const char *name, cl_kernel *out)
+{
+    GC_ASSERT(slot >= 0 && slot < KERNEL_SLOTS);
+    struct step *st = &x->plan->steps[x->step];
+    if (!st->kern[slot]) {
+        gc_status s = gc__kernel_get(x->dev, program, options, name, &st->kern[slot]);
+        if (s != GC_OK) return s;
+    }
+    *out = st->kern[slot];
+    return GC_OK;
+}
+
+gc_status gc__exec_launch(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
+                          int dims, const size_t *global, const size_t *local)
+{
+    for (int i = 0; i < n_args; i++)
+        GC_CL_CHECK(x->dev, clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr),
+                    "setting a kernel argument");
+    size_t g[3];
+    for (int d = 0; d < dims; d++) {
+        size_t l = local ? local[d] : 1;
+        g[d] = (global[d] + l - 1) / l * l;
+        if (g[d] == 0) return GC_OK; /* empty tensor: nothing to do */
+    }
+    struct step *st = &x->plan->steps[x->step];
+    cl_event *ev = x->dev->profiling ? &st->ev : NULL;
+    if (ev && *ev) {
+        clReleaseEvent(*ev);
+        *ev = NULL;
+    }
+    cl_int e = clEnqueueNDRangeKernel(x->dev->queue, k, (cl_uint)dims, NULL, g, local, 0, NULL, ev);
+    if (e != CL_SUCCESS)
+        return gc_error_context(gc__cl_fail(x->dev, e, "enqueueing a kernel"), "%s",
+                                st->t->name);
+    return GC_OK;
+}
+
+gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
+                        int64_t n)
+{
+    /* 64 work-items per group suits GPUs and lets PoCL vectorise across
+     * them; global is rounded up and kernels bound-check against n. */
+    size_t g = (size_t)n, l = 64;
+    return gc__exec_launch(x, k, n_args, args, 1, &g, &l);
+}
+
+gc_status gc_plan_run(struct gc_plan *p)
+{
+    struct gc_exec x = {p, p->dev, 0, p->rng_counter};
+    for (int i = 0; i < p->n_steps; i++) {
+        x.step = i;
+        const struct gc_tensor *t = p->steps[i].t;
+        gc_status s = gc__op_descs[t->op]->forward(&x, t);
+        if (s != GC_OK) return gc_error_context(s, "running %s (%s)", t->name, gc__op_name(t->op));
+    }
+    p->rng_counter++;
+    return GC_OK;
+}
+
+static gc_status slot_of(struct gc_plan *p, const struct gc_tensor *t, struct gc_buf *b)
+{
+    if (!t || t->g != p->g || t->id >= p->n_nodes || !p->slots[t->id].buf.mem)
+        return gc_error(GC_INVALID_ARG, "tensor %s is not part of this plan",
+                        t ? t->name : "(NULL)");
+    *b = p->slots[t->id].buf;
+    return GC_OK;
+}
+
+gc_status gc_plan_write(struct gc_plan *p, struct gc_tensor *t, const float *src)
+{
+    struct gc_buf b = {NULL, 0};
+    gc_status s = slot_of(p, t, &b);
+    if (s != GC_OK) return s;
+    GC_CL_CHECK(p->dev, clEnqueueWriteBuffer(p->dev->queue, b.mem, CL_TRUE, b.off * 4,
+                                             (size_t)t->numel * 4, src, 0, NULL, NULL),
+                "uploading an input");
+    return GC_OK;
+}
+
+static gc_status read(struct gc_plan *p, const struct gc_tensor *t, float *dst, cl_bool block)
+{
+    struct gc_buf b = {NULL, 0};
+    gc_status s = slot_of(p, t, &b);
+    if (s != GC_OK) return s;
+    GC_CL_CHECK(p->dev, clEnqueueReadBuffer(p->dev->queue, b.mem, block, b.off * 4,
+                                            (size_t)t->numel * 4, dst, 0, NULL, NULL),
+                "reading a result");
+    return GC_OK;
+}
+
+gc_status gc_plan_read(struct gc_plan *p, const struct gc_tensor *t, float *dst)
+{
+    return read(p, t, dst, CL_TRUE);
+}
+
+gc_status gc_plan_read_async(struct gc_plan *p, const struct gc_tensor *t, float *dst)
+{
+    return read(p, t, dst, CL_FALSE);
+}
+
+void gc_plan_set_rng_counter(struct gc_plan *p, uint64_t counter)
+{
+    p->rng_counter = counter;
+}
+
+uint64_t gc_plan_rng_counter(const struct gc_plan *p)
+{
+    return p->rng_counter;
+}
+
+static void add_time(struct gc_op_time *times, int max, int *n, const char *op, double ms)
+{
+    for (int i = 0; i < *n; i++)
+        if (strcmp(times[i].op, op) == 0) {
+            times[i].calls++;
+            times[i].ms += ms;
+            return;
+        }
+    if (*n < max) times[(*n)++] = (struct gc_op_time){op, 1, ms};
+}
+
+gc_status gc_plan_profile(struct gc_plan *p, struct gc_op_time *times, int max, int *n)
+{
+    *n = 0;
+    if (!p->dev->profiling)
+        return gc_error(GC_UNSUPPORTED, "profiling needs a device opened with profiling on");
+    gc_status s = gc_device_finish(p->dev);
+    for (int i = 0; i < p->n_steps && s == GC_OK; i++) {
+        cl_ulong t0 = 0, t1 = 0;
+        if (!p->steps[i].ev) continue;
+        clGetEventProfilingInfo(p->steps[i].ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+        clGetEventProfilingInfo(p->steps[i].ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+        add_time(times, max, n, gc__op_name(p->steps[i].t->op), (double)(t1 - t0) * 1e-6);
+    }
+    return s;
+}

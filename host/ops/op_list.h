@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* The one list of ops: X(ENUM, name, family). From it come enum gc_op, the
+ * name table and the descriptor externs, so nothing can drift. Adding an op:
+ * one line here, its descriptor and forward/backward in host/ops/<family>.c,
+ * kernels in cl/<family>.cl, a plain-C reference in tests/ref/ and a test
+ * case (the meta-test in tests/test_ops.c fails without them). */
+#ifndef GANCL_OP_LIST_H
+#define GANCL_OP_LIST_H
+
+#define GC_OP_LIST(X)                                                                              \
+    /* sources: no kernel of their own */                                                          \
+    X(INPUT, input, source)                                                                        \
+    X(PARAM, param, source)                                                                        \
+    /* views: alias their input's storage */                                                       \
+    X(RESHAPE, reshape, view)                                                                      \
+    X(DETACH, detach, view)                                                                        \
+    /* element-wise binary with broadcasting */                                                    \
+    X(ADD, add, binary)                                                                            \
+    X(SUB, sub, binary)                                                                            \
+    X(MUL, mul, binary)                                                                            \
+    X(DIV, div, binary)                                                                            \
+    X(BCE_LOGITS, bce_with_logits, binary)                                                         \
+    /* element-wise unary */                                                                       \
+    X(SCALE, scale, unary)                                                                         \
+    X(RELU, relu, unary)                                                                           \
+    X(LEAKY_RELU, leaky_relu, unary)                                                               \
+    X(TANH, tanh, unary)                                                                           \
+    X(SIGMOID, sigmoid, unary)                                                                     \
+    X(EXP, exp, unary)                                                                             \
+    X(LOG, log, unary)                                                                             \
+    X(SQUARE, square, unary)                                                                       \
+    X(SQRT, sqrt, unary)                                                                           \
+    X(ABS, abs, unary)                                                                             \
+    X(SIGN, sign, unary)                                                                           \
+    X(STEP, step, unary)                                                                           \
+    X(LEAKY_STEP, leaky_step, unary)                                                               \
+    X(COPY, copy, unary)                                                                           \
+    /* shape and data movement */                                                                  \
+    X(EXPAND, expand, reduce)                                                                      \
+    X(SUM_TO, sum_to, reduce)                                                                      \
+    X(CONCAT, concat, shape)                                                                       \
+    X(SLICE, slice, shape)                                                                         \
+    X(FILL, fill, shape)                                                                           \
+    /* linear algebra */                                                                           \
+    X(MATMUL, matmul, matmul)                                                                      \
+    /* random */                                                                                   \
+    X(RAND_UNIFORM, rand_uniform, random)                                                          \
+    X(RAND_NORMAL, rand_normal, random)
+
+enum gc_op {
+#define GC_OP_ENUM_(e, n, f) GC_OP_##e,
+    GC_OP_LIST(GC_OP_ENUM_)
+#undef GC_OP_ENUM_
+        GC_OP_COUNT
+};
+
+#endif

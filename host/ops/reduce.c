@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: MIT */
+/* sum_to / expand (each other's gradient) and the reductions built on them:
+ * sum, mean, per-axis sum and mean. Kernels: cl/reduce.cl. */
+#include <stdio.h>
+
+#include "graph/graph_impl.h"
+
+static const struct gc_tunable reduce_tunables[] = {
+    {"RED_WG", {16, 32, 64, 128, 256}, 5, 64},
+};
+
+/* Target shape (right-aligned) must fit x: each target dim equals x's or 1;
+ * x's extra leading dims are reduced. */
+static gc_status sum_to_infer(struct gc_tensor *t)
+{
+    const struct gc_tensor *x = t->in[0];
+    const struct gc_shape_params *sp = &t->p.shape;
+    bool ok = sp->ndim >= 1 && sp->ndim <= x->ndim;
+    for (int d = 0; ok && d < sp->ndim; d++) {
+        int64_t xd = x->shape[d + x->ndim - sp->ndim];
+        ok = sp->shape[d] == xd || sp->shape[d] == 1;
+    }
+    if (!ok) {
+        char s[64];
+        return gc_error(GC_INVALID_ARG, "sum_to: cannot reduce %s to the requested shape",
+                        gc__shape_str(x, s, sizeof s));
+    }
+    gc__set_shape(t, sp->ndim, sp->shape);
+    return GC_OK;
+}
+
+static gc_status expand_infer(struct gc_tensor *t)
+{
+    const struct gc_tensor *x = t->in[0];
+    const struct gc_shape_params *sp = &t->p.shape;
+    bool ok = sp->ndim >= x->ndim;
+    for (int d = 0; ok && d < x->ndim; d++) {
+        int64_t td = sp->shape[d + sp->ndim - x->ndim];
+        ok = x->shape[d] == td || x->shape[d] == 1;
+    }
+    if (!ok) {
+        char s[64];
+        return gc_error(GC_INVALID_ARG, "expand: cannot broadcast %s to the requested shape",
+                        gc__shape_str(x, s, sizeof s));
+    }
+    gc__set_shape(t, sp->ndim, sp->shape);
+    return GC_OK;
+}
+
+static cl_int4 int4_of(const int64_t v[4])
+{
+    cl_int4 r = {{(cl_int)v[0], (cl_int)v[1], (cl_int)v[2], (cl_int)v[3]}};
+    return r;
+}
+
+static void red_options(char *buf, size_t n, int *wg)
+{
+    *wg = reduce_tunables[0].def;
+    snprintf(buf, n, "-DRED_WG=%d", *wg);
+}
+
+static gc_status sum_to_forward(struct gc_exec *x, const struct gc_tensor *t)
+{
+    char opts[64];
+    int wg;
+    red_options(opts, sizeof opts, &wg);
+    cl_kernel k;
+    gc_status s = gc__exec_kernel(x, 0, "reduce", opts, "sum_to_fwd", &k);
+    if (s != GC_OK) return s;
+    int64_t x4[4], y4[4];
+    gc__shape4(t->in[0], x4);
+    gc__shape4(t, y4);
+    cl_int4 xs = int4_of(x4), ys = int4_of(y4);
+    cl_int nred = (cl_int)(t->in[0]->numel / t->numel);
+    struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]);
+    struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem), GC_KA(a.off),
+                             GC_KA(xs),    GC_KA(ys),    GC_KA(nred)};
+    size_t global = (size_t)t->numel * (size_t)wg, local = (size_t)wg;
+    return gc__exec_launch(x, k, 7, args, 1, &global, &local);
+}
+
+static gc_status expand_forward(struct gc_exec *x, const struct gc_tensor *t)
+{
+    cl_kernel k;
+    char opts[64];
+    int wg;
+    red_options(opts, sizeof opts, &wg);
+    gc_status s = gc__exec_kernel(x, 0, "reduce", opts, "expand_fwd", &k);
+    if (s != GC_OK) return s;
+    int64_t x4[4], y4[4], st[4], stride = 1;
+    gc__shape4(t->in[0], x4);
+    gc__shape4(t, y4);
+    for (int d = 3; d >= 0; d--) {
+        st[d] = x4[d] == 1 && y4[d] != 1 ? 0 : stride;
+        stride *= x4[d];
+    }
+    cl_int4 ys = int4_of(y4), xst = int4_of(st);
+    struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]);
+    struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem),
+                             GC_KA(a.off), GC_KA(ys),    GC_KA(xst)};
+    return gc__launch_1d(x, k, 6, args, t->numel);
+}
+
+static gc_status sum_to_backward(struct gc_graph *g, struct gc_tensor *t, struct gc_tensor *dy,
+                                 const bool *need, struct gc_tensor **dx)
+{
+    (void)need;
+    dx[0] = gc_expand(g, dy, t->in[0]->ndim, t->in[0]->shape);
+    return gc_graph_status(g);
+}
+
+static gc_status expand_backward(struct gc_graph *g, struct gc_tensor *t, struct gc_tensor *dy,
+                                 const bool *need, struct gc_tensor **dx)
+{
+    (void)need;
+    dx[0] = gc_sum_to(g, dy, t->in[0]->ndim, t->in[0]->shape);
+    return gc_graph_status(g);
+}
+
+static double sum_to_flops(const struct gc_tensor *t)
+{
+    return (double)t->in[0]->numel;
+}
+
+static double expand_flops(const struct gc_tensor *t)
+{
+    (void)t;
+    return 0;
+}
+
+const struct gc_op_desc gc__op_desc_sum_to = {
+    .name = "sum_to",
+    .program = "reduce",
+    .infer = sum_to_infer,
+    .forward = sum_to_forward,
+    .backward = sum_to_backward,
+    .tunables = reduce_tunables,
+    .n_tunables = 1,
+    .flops = sum_to_flops,
+};
+
+const struct gc_op_desc gc__op_desc_expand = {
+    .name = "expand",
+    .program = "reduce",
+    .infer = expand_infer,
+    .forward = expand_forward,
+    .backward = expand_backward,
+    .flops = expand_flops,
+};
+
+static bool shape_equal(const struct gc_tensor *x, int ndim, const int64_t *shape)
+{
+    if (x->ndim != ndim) return false;
+    for (int d = 0; d < ndim; d++)
+        if (x->shape[d] != shape[d]) return false;
+    return true;
+}
+
+static struct gc_tensor *shaped(struct gc_graph *g, enum gc_op op, struct gc_tensor *x, int ndim,
+                                const int64_t *shape)
+{
+    if (!x) return gc__graph_fail(g, GC_INVALID_ARG, "%s: NULL input", gc__op_name(op));
+    if (shape_equal(x, ndim, shape)) return x; /* nothing to do: no node */
+    if (ndim < 1 || ndim > GC_MAX_DIMS)
+        return gc__graph_fail(g, GC_INVALID_ARG, "%s: bad rank %d", gc__op_name(op), ndim);
+    union gc_op_params p = {.shape = {.ndim = ndim}};
+    for (int d = 0; d < ndim; d++) p.shape.shape[d] = shape[d];
+    return gc__node1(g, op, x, &p);
+}
+
+struct gc_tensor *gc_sum_to(struct gc_graph *g, struct gc_tensor *x, int ndim,
+                            const int64_t *shape)
+{
+    return shaped(g, GC_OP_SUM_TO, x, ndim, shape);
+}
+
+struct gc_tensor *gc_expand(struct gc_graph *g, struct gc_tensor *x, int ndim,
+                            const int64_t *shape)
+{
+    return shaped(g, GC_OP_EXPAND, x, ndim, shape);
+}
+
+struct gc_tensor *gc_sum(struct gc_graph *g, struct gc_tensor *x)
+{
+    int64_t one = 1;
+    return gc_sum_to(g, x, 1, &one);
+}
+
+struct gc_tensor *gc_mean(struct gc_graph *g, struct gc_tensor *x)
+{
+    if (!x) return gc__graph_fail(g, GC_INVALID_ARG, "mean: NULL input");
+    return gc_scale(g, gc_sum(g, x), 1.0f / (float)x->numel, 0.0f);
+}
+
+struct gc_tensor *gc_sum_axis(struct gc_graph *g, struct gc_tensor *x, int axis, bool keepdim)
+{
+    if (!x) return gc__graph_fail(g, GC_INVALID_ARG, "sum_axis: NULL input");
+    if (axis < 0) axis += x->ndim;
+    if (axis < 0 || axis >= x->ndim)
+        return gc__graph_fail(g, GC_INVALID_ARG, "sum_axis: axis out of range");
+    int64_t shape[GC_MAX_DIMS];
+    for (int d = 0; d < x->ndim; d++) shape[d] = d == axis ? 1 : x->shape[d];
+    struct gc_tensor *s = x->shape[axis] == 1 ? x : gc_sum_to(g, x, x->ndim, shape);
+    if (keepdim || x->ndim == 1) return s;
+    int64_t dropped[GC_MAX_DIMS];
+    int nd = 0;
+    for (int d = 0; d < x->ndim; d++)
+        if (d != axis) dropped[nd++] = x->shape[d];
+    return gc_reshape(g, s, nd, dropped);
+}
+
+struct gc_tensor *gc_mean_axis(struct gc_graph *g, struct gc_tensor *x, int axis, bool keepdim)
+{
+    if (!x) return gc__graph_fail(g, GC_INVALID_ARG, "mean_axis: NULL input");
+    int a = axis < 0 ? axis + x->ndim : axis;
+    float inv = a >= 0 && a < x->ndim ? 1.0f / (float)x->shape[a] : 1.0f;
+    return gc_scale(g, gc_sum_axis(g, x, axis, keepdim), inv, 0.0f);
+}
