@@ -202,6 +202,7 @@ static void test_half_and_read_f32_errors(void **state)
     assert_true(b[0] == 1.0f && b[1] == -3.5f);
     assert_string_equal(gc_safetensors_meta_get(st, "k"), "v");
     assert_int_equal(gc_safetensors_read_f32(st, "zz", h, 1, (const int64_t[]){5}), GC_NOT_FOUND);
+    assert_non_null(strstr(gc_last_error(), "st_half.safetensors"));
     assert_int_equal(gc_safetensors_read_f32(st, "h", h, 1, (const int64_t[]){4}), GC_FORMAT);
     assert_int_equal(gc_safetensors_read_f32(st, "h", h, 2, (const int64_t[]){5, 1}), GC_FORMAT);
     gc_safetensors_destroy(st);
@@ -387,22 +388,25 @@ static int run(const char *cmd)
     return rc == -1 ? -1 : WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
 }
 
-/* gan-cl -> Python and Python -> gan-cl. No python3 or no package is a
- * failure: tools/test installs the package, CI must run this. */
+/* gan-cl -> Python and Python -> gan-cl. No Python or no package is a
+ * failure: tools/test installs the package (tools/pyenv), CI must run this. */
 static void test_python_interop(void **state)
 {
     (void)state;
     const char *root = getenv("GANCL_SOURCE_ROOT");
     if (!root) fail_msg("GANCL_SOURCE_ROOT is not set (run through meson test)");
+    /* tools/test points GANCL_PYTHON at a venv with numpy + safetensors (tools/pyenv) */
+    const char *py = getenv("GANCL_PYTHON");
+    if (!py || !*py) py = "python3";
     reference_tensors();
-    char ours[256], theirs[256], cmd[1024];
+    char ours[256], theirs[256], cmd[2048];
     snprintf(ours, sizeof ours, "%s", tmp_path("from_gancl.safetensors"));
     snprintf(theirs, sizeof theirs, "%s", tmp_path("from_python.safetensors"));
     gc_assert_ok(gc_safetensors_save(ours, ref, N_REF, meta, N_META));
-    snprintf(cmd, sizeof cmd, "python3 '%s/tools/check_safetensors.py' verify '%s'", root, ours);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tools/check_safetensors.py' verify '%s'", py, root, ours);
     int rc = run(cmd);
     if (rc != 0) fail_msg("Python could not load gan-cl's file identically (exit %d): %s", rc, cmd);
-    snprintf(cmd, sizeof cmd, "python3 '%s/tools/check_safetensors.py' write '%s'", root, theirs);
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tools/check_safetensors.py' write '%s'", py, root, theirs);
     rc = run(cmd);
     if (rc != 0) fail_msg("Python could not write the reference file (exit %d): %s", rc, cmd);
     struct gc_safetensors *st;

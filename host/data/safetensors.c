@@ -39,6 +39,7 @@ struct gc_safetensors {
     const struct gc_st_tensor **byname;    /* sorted by name */
     struct gc_st_meta *meta;
     char *strings; /* names, keys and values, NUL-separated */
+    char *file;    /* for messages */
 };
 
 static int host_is_le(void)
@@ -302,6 +303,11 @@ static gc_status parse_owned(struct gc_safetensors **out, unsigned char *buf, si
     }
     st->buf = buf;
     st->len = len;
+    st->file = gc_strdup(file);
+    if (!st->file) {
+        gc_safetensors_destroy(st);
+        return gc_error(GC_NOMEM, "%s: out of memory", file);
+    }
     gc_status s = GC_OK;
     uint64_t hlen = 0;
     if (len < 8) {
@@ -354,6 +360,7 @@ void gc_safetensors_destroy(struct gc_safetensors *st)
     gc_free(st->byname);
     gc_free(st->meta);
     gc_free(st->strings);
+    gc_free(st->file);
     gc_free(st);
 }
 
@@ -419,11 +426,11 @@ gc_status gc_safetensors_read_f32(const struct gc_safetensors *st, const char *n
                                   int ndim, const int64_t *shape)
 {
     const struct gc_st_tensor *t = gc_safetensors_find(st, name);
-    /* The file name is not kept: the caller adds it with gc_error_context(). */
-    if (!t) return gc_error(GC_NOT_FOUND, "tensor '%s' not in the file", name);
+    if (!t) return gc_error(GC_NOT_FOUND, "%s: no tensor '%s'", st->file, name);
     int same = t->ndim == ndim;
     for (int i = 0; same && i < ndim; i++) same = t->shape[i] == shape[i];
-    if (!same) return gc_error(GC_FORMAT, "tensor '%s' has another shape than expected", name);
+    if (!same) return gc_error(GC_FORMAT, "%s: tensor '%s' has another shape than expected",
+                               st->file, name);
     size_t n = t->nbytes / dtypes[t->dtype].size;
     const unsigned char *p = t->data;
     switch (t->dtype) {
@@ -443,7 +450,7 @@ gc_status gc_safetensors_read_f32(const struct gc_safetensors *st, const char *n
         }
         break;
     default:
-        return gc_error(GC_FORMAT, "tensor '%s' is %s, not a float type", name,
+        return gc_error(GC_FORMAT, "%s: tensor '%s' is %s, not a float type", st->file, name,
                         dtypes[t->dtype].name);
     }
     return GC_OK;
