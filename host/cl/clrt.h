@@ -56,6 +56,18 @@ gc_status gc__program_get_source(struct gc_device *dev, const char *label, const
 gc_status gc__kernel_get(struct gc_device *dev, const char *program, const char *options,
                          const char *kernel, cl_kernel *out);
 
+/* Kernel arguments as (size, pointer) pairs: GC_KA(lvalue). */
+struct gc_karg {
+    size_t size;
+    const void *ptr;
+};
+#define GC_KA(v) ((struct gc_karg){sizeof(v), &(v)})
+#define GC_KA_LOCAL(bytes) ((struct gc_karg){(bytes), NULL})
+/* Sets the arguments and enqueues k on dev's queue; global sizes are rounded
+ * up to multiples of local (kernels bound-check). ev may be NULL. */
+gc_status gc__enqueue(struct gc_device *dev, cl_kernel k, int n_args, const struct gc_karg *args,
+                      int dims, const size_t *global, const size_t *local, cl_event *ev);
+
 /* Buffer creation through one counted place (tests assert the step loop
  * creates none). */
 gc_status gc__buffer_create(struct gc_device *dev, size_t bytes, cl_mem *out);

@@ -282,3 +282,20 @@ void gc_device_key(const struct gc_device_info *info, char *buf, size_t size)
     append_safe(buf, size, &len, "_");
     append_safe(buf, size, &len, info->driver_version);
 }
+
+gc_status gc__enqueue(struct gc_device *dev, cl_kernel k, int n_args, const struct gc_karg *args,
+                      int dims, const size_t *global, const size_t *local, cl_event *ev)
+{
+    for (int i = 0; i < n_args; i++)
+        GC_CL_CHECK(dev, clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr),
+                    "setting a kernel argument");
+    size_t g[3];
+    for (int d = 0; d < dims; d++) {
+        size_t l = local ? local[d] : 1;
+        g[d] = (global[d] + l - 1) / l * l;
+        if (g[d] == 0) return GC_OK; /* empty tensor: nothing to do */
+    }
+    GC_CL_CHECK(dev, clEnqueueNDRangeKernel(dev->queue, k, (cl_uint)dims, NULL, g, local, 0, NULL, ev),
+                "enqueueing a kernel");
+    return GC_OK;
+}

@@ -159,12 +159,6 @@ struct gc_buf gc__exec_buf(struct gc_exec *x, const struct gc_tensor *t);
  * `slot` (0..3) after the first run, so replays do no lookups. */
 gc_status gc__exec_kernel(struct gc_exec *x, int slot, const char *program, const char *options,
                           const char *name, cl_kernel *out);
-struct gc_karg {
-    size_t size;
-    const void *ptr;
-};
-#define GC_KA(v) ((struct gc_karg){sizeof(v), &(v)})
-#define GC_KA_LOCAL(bytes) ((struct gc_karg){(bytes), NULL})
 /* Sets all arguments and enqueues; global sizes are rounded up to local. */
 gc_status gc__exec_launch(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
                           int dims, const size_t *global, const size_t *local);

@@ -203,3 +203,8 @@ gc_status gc_param_bind_grad(struct gc_tensor *p, struct gc_tensor *grad)
     p->bound_grad = grad;
     return GC_OK;
 }
+
+struct gc_tensor *gc_param_grad(const struct gc_tensor *p)
+{
+    return p->bound_grad;
+}

@@ -287,26 +287,14 @@ gc_status gc__exec_kernel(struct gc_exec *x, int slot, const char *program, cons
 gc_status gc__exec_launch(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
                           int dims, const size_t *global, const size_t *local)
 {
-    for (int i = 0; i < n_args; i++)
-        GC_CL_CHECK(x->dev, clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr),
-                    "setting a kernel argument");
-    size_t g[3];
-    for (int d = 0; d < dims; d++) {
-        size_t l = local ? local[d] : 1;
-        g[d] = (global[d] + l - 1) / l * l;
-        if (g[d] == 0) return GC_OK; /* empty tensor: nothing to do */
-    }
     struct step *st = &x->plan->steps[x->step];
     cl_event *ev = x->dev->profiling ? &st->ev : NULL;
     if (ev && *ev) {
         clReleaseEvent(*ev);
         *ev = NULL;
     }
-    cl_int e = clEnqueueNDRangeKernel(x->dev->queue, k, (cl_uint)dims, NULL, g, local, 0, NULL, ev);
-    if (e != CL_SUCCESS)
-        return gc_error_context(gc__cl_fail(x->dev, e, "enqueueing a kernel"), "%s",
-                                st->t->name);
-    return GC_OK;
+    gc_status s = gc__enqueue(x->dev, k, n_args, args, dims, global, local, ev);
+    return s == GC_OK ? s : gc_error_context(s, "%s", st->t->name);
 }
 
 gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,

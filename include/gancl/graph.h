@@ -160,6 +160,9 @@ gc_status gc_grad(struct gc_graph *g, struct gc_tensor *loss, int n, struct gc_t
 /* Makes `grad` the gradient stored in p's slot of its group's flat gradient
  * buffer when a plan computes it (a copy is inserted where needed). */
 gc_status gc_param_bind_grad(struct gc_tensor *p, struct gc_tensor *grad);
+/* The tensor bound to p's gradient slot (NULL if none): pass it among a
+ * plan's outputs to have the plan compute it. */
+struct gc_tensor *gc_param_grad(const struct gc_tensor *p);
 
 /* ---- plans -------------------------------------------------------------- */
 struct gc_plan;
