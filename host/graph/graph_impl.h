@@ -118,6 +118,8 @@ struct gc_op_desc {
 };
 
 extern const struct gc_op_desc *const gc__op_descs[GC_OP_COUNT];
+/* "-DNAME=value ..." for the op's tunables (values NULL: the defaults). */
+void gc__op_options(const struct gc_op_desc *d, const int *values, char *buf, size_t size);
 const char *gc__op_name(enum gc_op op);
 
 /* ---- graph-building helpers for op families ---------------------------- */

@@ -53,10 +53,12 @@ static cl_int4 int4_of(const int64_t v[4])
     return r;
 }
 
+extern const struct gc_op_desc gc__op_desc_sum_to;
+
 static void red_options(char *buf, size_t n, int *wg)
 {
     *wg = reduce_tunables[0].def;
-    snprintf(buf, n, "-DRED_WG=%d", *wg);
+    gc__op_options(&gc__op_desc_sum_to, NULL, buf, n);
 }
 
 static gc_status sum_to_forward(struct gc_exec *x, const struct gc_tensor *t)
@@ -142,6 +144,8 @@ const struct gc_op_desc gc__op_desc_sum_to = {
 const struct gc_op_desc gc__op_desc_expand = {
     .name = "expand",
     .program = "reduce",
+    .tunables = reduce_tunables, /* same program, same options */
+    .n_tunables = 1,
     .infer = expand_infer,
     .forward = expand_forward,
     .backward = expand_backward,

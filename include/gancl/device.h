@@ -95,6 +95,11 @@ void gc_device_program_stats(const struct gc_device *dev, struct gc_program_stat
  * prove the step loop allocates nothing. */
 int64_t gc_device_buffers_created(const struct gc_device *dev);
 
+/* Builds every embedded program with its default build options (cache
+ * warm-up and start-up measurement); *n_programs gets the number built or
+ * fetched. Implemented by the op registry, which knows the options. */
+gc_status gc_ops_build_all(struct gc_device *dev, int *n_programs);
+
 /* A file-name-safe key for per-device records (tuning): vendor id, type,
  * device name (PoCL's "pthread-" prefix dropped), driver version. */
 void gc_device_key(const struct gc_device_info *info, char *buf, size_t size);
