@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/* SGEMM for every op that multiplies matrices (matmul, conv via im2col, linear layers):
+ * gan-cl's own kernels (cl/gemm.cl: gemm_cpu, the fast path on CPU devices; gemm_tiled, the
+ * GPU recipe) and CLBlast, behind one call. Which one runs, and with which tile sizes, is a
+ * gc_gemm_config: NULL means the device's default (gc__gemm_default_config); the tuner
+ * builds configs from gc__gemm_tunables and records the winners.
+ *
+ * Row-major:  C[b] (m x n) = alpha * op(A[b]) * op(B[b]) + beta * C[b],  b < batch,
+ *   op(A) is (m, k): A stored (m, k) with row stride lda, or (k, m) when ta;
+ *   op(B) is (k, n): B stored (k, n) with row stride ldb, or (n, k) when tb;
+ *   matrix b of X starts at element x_off + b * stride_x of its buffer.
+ * beta == 0 never reads C (it may hold NaN), as in BLAS. */
+#ifndef GANCL_OPS_GEMM_H
+#define GANCL_OPS_GEMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cl/clrt.h"
+
+struct gc_gemm_desc {
+    bool ta, tb;
+    int64_t m, n, k;
+    int64_t lda, ldb, ldc;                /* elements; >= the stored row length */
+    int64_t batch;                        /* >= 1 */
+    int64_t stride_a, stride_b, stride_c; /* elements between batch items (unused if batch 1) */
+    float alpha, beta;
+};
+
+enum gc_gemm_impl {
+    GC_GEMM_OWN_CPU,   /* gemm_cpu: one work-item per group, MR x NR register block */
+    GC_GEMM_OWN_TILED, /* gemm_tiled: local-memory tiles, barriers, many items per group */
+    GC_GEMM_CLBLAST,   /* CLBlast's tuned kernels (its own database per device) */
+    GC_GEMM_IMPL_COUNT
+};
+
+struct gc_gemm_config {
+    enum gc_gemm_impl impl;
+    /* gemm_cpu: C block MR x NR (NR % VW == 0), k-chunk KC of the __local B panel,
+     * vector width VW (8 or 16). KC * NR floats must fit the device's local memory. */
+    int mr, nr, kc, vw;
+    /* gemm_tiled: TSM x TSN C tile per group, TSK-deep local tiles, WPTM x WPTN outputs
+     * per thread: (TSM/WPTM) * (TSN/WPTN) threads per group. */
+    int tsm, tsn, tsk, wptm, wptn;
+    /* CLBlast with batch > 1: true calls CLBlastSgemmStridedBatched, whose indirect path
+     * creates (clCreateBuffer) padded temporaries on every call — it has no temp-buffer
+     * variant; false (default) loops CLBlastSgemmWithTempBuffer over the batch with the
+     * device's reused scratch buffer, so the step loop allocates nothing. */
+    bool clblast_strided_batched;
+};
+
+/* Enqueues the GEMM on dev's queue (no host sync). cfg NULL = the device default.
+ * Validates the descriptor (GC_INVALID_ARG), compiles the kernel variant on first use
+ * (GC_CL_BUILD with the log), maps CL / CLBlast failures (GC_CL, GC_CLBLAST). The CLBlast
+ * path grows dev's reused scratch buffer when a shape needs more (reserve it beforehand
+ * with gc__gemm_reserve to keep a step loop allocation-free). */
+gc_status gc__gemm(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a, size_t a_off,
+                   cl_mem b, size_t b_off, cl_mem c, size_t c_off,
+                   const struct gc_gemm_config *cfg);
+
+/* The config gc__gemm uses for cfg == NULL. CPU devices: gemm_cpu (24x16 float16 block with
+ * AVX-512 — PoCL's device name says "avx512" — else 6x16 float8; smaller MR when the grid
+ * would leave cores idle). GPUs and others: CLBlast, which ships tuned parameters for most
+ * GPUs, with the reused scratch buffer; gemm_tiled (64x64 tiles, 4x4 per thread) is the
+ * tuner's alternative there. */
+void gc__gemm_default_config(const struct gc_device_info *info, const struct gc_gemm_desc *d,
+                             struct gc_gemm_config *cfg);
+
+/* Checks a config against the device's limits (local memory, work-group size) and its own
+ * rules (NR % VW, TSM % WPTM, ...): GC_OK or GC_INVALID_ARG with the reason. */
+gc_status gc__gemm_config_check(const struct gc_device_info *info, const struct gc_gemm_config *cfg);
+
+/* The -D build options of cfg's kernel for this transpose combination, e.g.
+ * "-DGEMM_TA=0 -DGEMM_TB=1 -DGEMM_MR=24 -DGEMM_NR=16 -DGEMM_KC=128 -DGEMM_VW=16".
+ * Returns the length snprintf would write ("" and 0 for CLBlast). */
+int gc__gemm_build_options(const struct gc_gemm_config *cfg, bool ta, bool tb, char *buf,
+                           size_t size);
+
+/* Whether gemm_cpu copies its A block into __local (when lda makes the MR rows collide in
+ * the L1 cache) rather than reading A in place. */
+bool gc__gemm_cpu_packs_a(const struct gc_gemm_desc *d, const struct gc_gemm_config *cfg);
+
+/* Ensures dev's CLBlast scratch buffer holds what desc needs (no-op for own kernels). */
+gc_status gc__gemm_reserve(struct gc_device *dev, const struct gc_gemm_desc *d);
+
+/* Tunables, for the tuner: each names an int field of gc_gemm_config (by offset) with its
+ * candidate values and default. Values are only meaningful together with the rules of
+ * gc__gemm_config_check. */
+#define GC_GEMM_MAX_CANDIDATES 8
+struct gc_gemm_tunable {
+    const char *name;
+    enum gc_gemm_impl impl;
+    size_t offset; /* offsetof(struct gc_gemm_config, field), an int */
+    int candidates[GC_GEMM_MAX_CANDIDATES];
+    int n_candidates;
+    int def;
+};
+extern const struct gc_gemm_tunable gc__gemm_tunables[];
+extern const int gc__gemm_tunable_count;
+int *gc__gemm_tunable_field(struct gc_gemm_config *cfg, const struct gc_gemm_tunable *t);
+
+const char *gc__gemm_impl_name(enum gc_gemm_impl impl);
+
+#endif

@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/* SGEMM (host/ops/gemm.c, cl/gemm.cl): every implementation (own gemm_cpu, own gemm_tiled,
+ * CLBlast) on every test device, all four transpose combinations, odd shapes that exercise
+ * every tail, padded leading dimensions, buffer offsets, strided batches, alpha/beta and
+ * beta == 0 over NaN garbage — against a plain-C reference accumulating in double. Also
+ * checks that elements outside the C matrices are never written and that a kernel built
+ * without its -D tile options fails to build instead of guessing. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl/clrt.h"
+#include "gancl/alloc.h"
+#include "harness.h"
+#include "ops/gemm.h"
+
+/* fp32 accumulation (with fma) of K <= 300 products of values in [-1, 1): the rounding error
+ * grows like sqrt(K) * 2^-24 * |a||b| per output, a few 1e-6 here; 1e-4 leaves room for
+ * any summation order (tiles, k-chunks) while still catching a single wrong product. */
+#define GEMM_ATOL 1e-4
+#define GEMM_RTOL 1e-4
+#define PAD_SENTINEL 7.25f /* written outside every C matrix; must survive untouched */
+
+struct shape {
+    int64_t m, n, k, batch;
+    int64_t lda; /* 0: k or m plus padding; 1024 makes gemm_cpu pack A (cache-set collisions) */
+};
+
+static const struct shape shapes[] = {
+    {7, 5, 3, 1, 0},    {1, 1, 1, 1, 0},     {33, 65, 17, 1, 0}, {129, 31, 300, 1, 0},
+    {17, 40, 9, 3, 0},  {37, 20, 70, 2, 1024}, {5, 9, 13, 1, 1024},
+};
+
+/* Element (i, j) of op(X) for X stored with row stride ld. */
+static float op_at(const float *x, int64_t ld, bool t, int64_t i, int64_t j)
+{
+    return t ? x[j * ld + i] : x[i * ld + j];
+}
+
+static void reference(const struct gc_gemm_desc *d, const float *a, size_t a_off, const float *b,
+                      size_t b_off, float *c, size_t c_off)
+{
+    for (int64_t bi = 0; bi < d->batch; bi++) {
+        const float *ab = a + a_off + bi * d->stride_a, *bb = b + b_off + bi * d->stride_b;
+        float *cb = c + c_off + bi * d->stride_c;
+        for (int64_t i = 0; i < d->m; i++)
+            for (int64_t j = 0; j < d->n; j++) {
+                double s = 0;
+                for (int64_t p = 0; p < d->k; p++)
+                    s += (double)op_at(ab, d->lda, d->ta, i, p) * op_at(bb, d->ldb, d->tb, p, j);
+                double old = d->beta != 0.0f ? (double)cb[i * d->ldc + j] * d->beta : 0.0;
+                cb[i * d->ldc + j] = (float)(d->alpha * s + old);
+            }
+    }
+}
+
+static cl_mem upload(struct gc_device *dev, const float *x, size_t n)
+{
+    cl_mem m;
+    gc_assert_ok(gc__buffer_create(dev, n * sizeof(float), &m));
+    assert_int_equal(clEnqueueWriteBuffer(dev->queue, m, CL_TRUE, 0, n * sizeof(float), x, 0, NULL,
+                                          NULL),
+                     CL_SUCCESS);
+    return m;
+}
+
+/* One GEMM: padded leading dimensions, offsets, batch strides with gaps. */
+static void run_case(struct gc_device *dev, const struct gc_gemm_config *cfg, struct shape sh,
+                     bool ta, bool tb, float beta, uint64_t seed)
+{
+    struct gc_gemm_desc d = {.ta = ta, .tb = tb, .m = sh.m, .n = sh.n, .k = sh.k,
+                             .batch = sh.batch, .alpha = 1.5f, .beta = beta};
+    d.lda = sh.lda ? sh.lda : (ta ? sh.m : sh.k) + 3;
+    d.ldb = (tb ? sh.k : sh.n) + 2;
+    d.ldc = sh.n + 5;
+    d.stride_a = d.lda * (ta ? sh.k : sh.m) + 7;
+    d.stride_b = d.ldb * (tb ? sh.n : sh.k) + 1;
+    d.stride_c = d.ldc * sh.m + 4;
+    const size_t a_off = 5, b_off = 3, c_off = 11;
+    size_t na = a_off + (size_t)(d.stride_a * sh.batch), nb = b_off + (size_t)(d.stride_b * sh.batch);
+    size_t nc = c_off + (size_t)(d.stride_c * sh.batch);
+    float *a = gc_malloc(na * sizeof(float)), *b = gc_malloc(nb * sizeof(float));
+    float *c = gc_malloc(nc * sizeof(float)), *expect = gc_malloc(nc * sizeof(float));
+    assert_true(a && b && c && expect);
+    gc_test_fill_uniform(a, (int64_t)na, seed, -1.0f, 1.0f);
+    gc_test_fill_uniform(b, (int64_t)nb, seed + 1, -1.0f, 1.0f);
+    for (size_t i = 0; i < nc; i++) c[i] = PAD_SENTINEL;
+    for (int64_t bi = 0; bi < sh.batch; bi++) {
+        float *cb = c + c_off + bi * d.stride_c;
+        gc_test_fill_uniform(cb, d.stride_c - 4, seed + 2 + (uint64_t)bi, -1.0f, 1.0f);
+        for (int64_t i = 0; i < sh.m; i++)
+            for (int64_t j = 0; j < d.ldc; j++) {
+                if (j >= sh.n) cb[i * d.ldc + j] = PAD_SENTINEL;
+                else if (beta == 0.0f) cb[i * d.ldc + j] = NAN; /* must never be read */
+            }
+    }
+    memcpy(expect, c, nc * sizeof(float));
+    reference(&d, a, a_off, b, b_off, expect, c_off);
+
+    cl_mem ma = upload(dev, a, na), mb = upload(dev, b, nb), mc = upload(dev, c, nc);
+    gc_assert_ok(gc__gemm(dev, &d, ma, a_off, mb, b_off, mc, c_off, cfg));
+    assert_int_equal(clEnqueueReadBuffer(dev->queue, mc, CL_TRUE, 0, nc * sizeof(float), c, 0, NULL,
+                                         NULL),
+                     CL_SUCCESS);
+    char label[512];
+    snprintf(label, sizeof label, "%s on %s: %lldx%lldx%lld batch %lld ta=%d tb=%d beta=%g",
+             cfg ? gc__gemm_impl_name(cfg->impl) : "default", dev->info.name, (long long)sh.m, (long long)sh.n,
+             (long long)sh.k, (long long)sh.batch, ta, tb, (double)beta);
+    gc_assert_tensor_close(c, expect, (int64_t)nc, GEMM_ATOL, GEMM_RTOL, label);
+    gc__buffer_release(ma);
+    gc__buffer_release(mb);
+    gc__buffer_release(mc);
+    gc_free(a);
+    gc_free(b);
+    gc_free(c);
+    gc_free(expect);
+}
+
+static void run_impl(enum gc_gemm_impl impl)
+{
+    struct gc_device **devs;
+    int nd = gc_test_devices(&devs);
+    struct gc_gemm_desc probe = {.m = 37, .lda = 1024};
+    struct gc_gemm_config pc = {.mr = 16};
+    assert_true(gc__gemm_cpu_packs_a(&probe, &pc)); /* the lda = 1024 shapes take that path */
+    for (int di = 0; di < nd; di++) {
+        struct gc_device *dev = devs[di];
+        struct gc_gemm_config cfg;
+        gc__gemm_default_config(&dev->info, NULL, &cfg); /* the production tile sizes */
+        cfg.impl = impl;
+        if (impl == GC_GEMM_OWN_TILED && dev->info.type == GC_DEVICE_CPU) {
+            /* Smaller tiles than the GPU default: tails in both dimensions at these shapes,
+             * and CPU compilers build barrier kernels faster at 8x8 threads. */
+            cfg.tsm = cfg.tsn = 32;
+            cfg.tsk = 8;
+            cfg.wptm = cfg.wptn = 4;
+        }
+        uint64_t seed = 100;
+        for (int t = 0; t < 4; t++)
+            for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+                run_case(dev, &cfg, shapes[s], t & 1, t >> 1, 0.0f, seed++);
+                run_case(dev, &cfg, shapes[s], t & 1, t >> 1, -0.5f, seed++);
+            }
+        if (impl == GC_GEMM_CLBLAST) { /* the per-call-allocating batched entry point too */
+            cfg.clblast_strided_batched = true;
+            run_case(dev, &cfg, shapes[4], false, true, 0.5f, seed++);
+            run_case(dev, &cfg, shapes[4], true, false, 0.0f, seed++);
+        }
+    }
+}
+
+static void test_own_cpu(void **state)
+{
+    (void)state;
+    run_impl(GC_GEMM_OWN_CPU);
+}
+
+static void test_own_tiled(void **state)
+{
+    (void)state;
+    run_impl(GC_GEMM_OWN_TILED);
+}
+
+static void test_clblast(void **state)
+{
+    (void)state;
+    run_impl(GC_GEMM_CLBLAST);
+}
+
+/* The default config on each device (whatever impl it picks) with a small-grid shape, and
+ * the default CPU rules on synthetic device descriptions. */
+static void test_default_config(void **state)
+{
+    (void)state;
+    struct gc_device **devs;
+    int nd = gc_test_devices(&devs);
+    for (int di = 0; di < nd; di++) {
+        struct gc_gemm_desc d = {.m = 64, .n = 64, .k = 64, .batch = 1};
+        struct gc_gemm_config cfg;
+        gc__gemm_default_config(&devs[di]->info, &d, &cfg);
+        gc_assert_ok(gc__gemm_config_check(&devs[di]->info, &cfg));
+        struct shape sh = {64, 64, 64, 1, 0};
+        run_case(devs[di], NULL, sh, false, false, 1.0f, 7); /* cfg NULL = this default */
+    }
+    struct gc_device_info info;
+    memset(&info, 0, sizeof info);
+    info.type = GC_DEVICE_CPU;
+    info.compute_units = 2;
+    info.local_mem = 1 << 20;
+    info.max_work_group = 4096;
+    snprintf(info.name, sizeof info.name, "pthread-skylake-avx512-Intel Xeon");
+    struct gc_gemm_desc big = {.m = 1024, .n = 1024, .k = 1024, .batch = 1};
+    struct gc_gemm_config cfg;
+    gc__gemm_default_config(&info, &big, &cfg);
+    assert_int_equal(cfg.impl, GC_GEMM_OWN_CPU);
+    assert_int_equal(cfg.vw, 16);
+    assert_int_equal(cfg.mr, 24);
+    info.local_mem = 4096; /* KC shrinks until the B panel fits */
+    gc__gemm_default_config(&info, &big, &cfg);
+    gc_assert_ok(gc__gemm_config_check(&info, &cfg));
+    info.type = GC_DEVICE_GPU;
+    gc__gemm_default_config(&info, &big, &cfg);
+    assert_int_equal(cfg.impl, GC_GEMM_CLBLAST);
+}
+
+static void test_invalid(void **state)
+{
+    (void)state;
+    struct gc_device **devs;
+    int nd = gc_test_devices(&devs);
+    struct gc_device *dev = devs[0];
+    (void)nd;
+    cl_mem m;
+    gc_assert_ok(gc__buffer_create(dev, 1024, &m));
+    struct gc_gemm_desc d = {.m = 4, .n = 4, .k = 8, .lda = 4, .ldb = 4, .ldc = 4, .batch = 1,
+                             .alpha = 1.0f};
+    assert_int_equal(gc__gemm(dev, &d, m, 0, m, 0, m, 0, NULL), GC_INVALID_ARG); /* lda < k */
+    assert_non_null(strstr(gc_last_error(), "lda"));
+    struct gc_gemm_config cfg;
+    gc__gemm_default_config(&dev->info, NULL, &cfg);
+    cfg.impl = GC_GEMM_OWN_CPU;
+    cfg.nr = 20; /* not a multiple of VW */
+    d.lda = 8;
+    assert_int_equal(gc__gemm(dev, &d, m, 0, m, 0, m, 0, &cfg), GC_INVALID_ARG);
+    gc__buffer_release(m);
+    /* Tile sizes come only from -D options: without them the program must not build. */
+    cl_program p;
+    assert_int_equal(gc__program_get(dev, "gemm", "-DGEMM_TA=0 -DGEMM_TB=0", &p), GC_CL_BUILD);
+    assert_non_null(strstr(gc_last_error(), "gemm.cl needs the options"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_own_cpu),   cmocka_unit_test(test_own_tiled),
+        cmocka_unit_test(test_clblast),   cmocka_unit_test(test_default_config),
+        cmocka_unit_test(test_invalid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
