@@ -288,6 +288,7 @@ static void test_bad_corpus(void **state)
         {"png_bad_color_type.png", GC_FORMAT},  {"png_bad_crc.png", GC_FORMAT},
         {"png_bad_idat_crc.png", GC_FORMAT},    {"png_bad_zlib.png", GC_FORMAT},
         {"png_huge_dims.png", GC_LIMIT},        {"png_huge_width.png", GC_LIMIT},
+        {"png_huge_chunk.png", GC_FORMAT},
         {"png_not_png.png", GC_FORMAT},         {"png_signature_only.png", GC_FORMAT},
         {"png_truncated.png", GC_FORMAT},       {"png_truncated_before_iend.png", GC_FORMAT},
         {"png_width_zero.png", GC_FORMAT},      {"png_zero.png", GC_FORMAT},

@@ -281,6 +281,11 @@ static void png_bad(void)
     put_be32(c + idat + 8 + len, (uint32_t)crc32(0, c + idat + 4, len + 4));
     save("bad/png_bad_zlib.png", c, b.n);
     save("bad/png_not_png.png", "this is not a picture\n", 22);
+    /* a valid IHDR, then an ancillary chunk claiming ~2 GB in a 45-byte file */
+    static const unsigned char huge_chunk[12] = {0x7c, 0, 0, 6, 's', 'P', 'L', 'T', 0x25, 0x11, 0x49, 0x44};
+    memcpy(c, b.p, 33);
+    memcpy(c + 33, huge_chunk, sizeof huge_chunk);
+    save("bad/png_huge_chunk.png", c, 33 + sizeof huge_chunk);
     free(c);
     free(b.p);
 }
