@@ -107,7 +107,10 @@ static bool take_inplace(struct gc_plan *p, const struct gc_tensor *t, const int
     if (!gc__op_descs[t->op]->inplace || t->n_in < 1) return false;
     const struct gc_tensor *r = root_of(t->in[0]);
     struct slot *rs = &p->slots[r->id];
-    if (rs->kind != 1 || last[r->id] != s || padded(r->numel) != padded(t->numel)) return false;
+    /* Equal element counts, not just equal padded sizes: a broadcast first
+     * input (1, 4) -> (4, 4) pads to the same 16 floats, but y[i] would
+     * overwrite a[i] while other work-items still read a[i % 4]. */
+    if (rs->kind != 1 || last[r->id] != s || r->numel != t->numel) return false;
     for (int k = 1; k < t->n_in; k++) /* another input aliasing it would be clobbered */
         if (root_of(t->in[k]) == r) return false;
     p->slots[t->id] = *rs;
