@@ -23,6 +23,8 @@
 
 #include "graph/graph_impl.h"
 #include "harness.h"
+#include "gancl/conv.h"
+#include "ref/conv_ref.h"
 #include "ref/ref.h"
 #include "test_ops.h"
 
@@ -44,6 +46,8 @@ struct op_case {
     bool ta, tb;            /* matmul */
     int64_t start, len;     /* slice */
     bool as_param;          /* inputs are parameters of a group */
+    int stride, pad, opad;  /* conv family (square geometry); opad: output padding */
+    int k;                  /* conv2d_bwd_weight: kernel size */
     enum tol tol;           /* forward and backward tolerance class */
     bool gradcheck;
 };
@@ -151,6 +155,27 @@ static const struct op_case cases[] = {
      .gradcheck = true},
     {.name = "matmul_tt", .op = GC_OP_MATMUL, .n_in = 2, .in = {IN(5, 7), IN(3, 5)}, .ta = true, .tb = true, .tol = T_SUM,
      .gradcheck = true},
+    /* convolution family: odd sizes (7x5), C=3, stride 1/2, padding 0/1/3,
+     * the 1x1 path, output padding 1, and the 1x1-input 4x4 layer DCGAN's G
+     * starts with */
+    {.name = "conv2d_k3s1p0", .op = GC_OP_CONV2D, .n_in = 2, .in = {IN(2, 3, 7, 5), IN(4, 3, 3, 3)}, .stride = 1,
+     .tol = T_SUM, .gradcheck = true},
+    {.name = "conv2d_k4s2p1", .op = GC_OP_CONV2D, .n_in = 2, .in = {IN(2, 3, 7, 5), IN(4, 3, 4, 4)}, .stride = 2,
+     .pad = 1, .tol = T_SUM, .gradcheck = true},
+    {.name = "conv2d_k7s1p3", .op = GC_OP_CONV2D, .n_in = 2, .in = {IN(1, 3, 7, 5), IN(2, 3, 7, 7)}, .stride = 1,
+     .pad = 3, .tol = T_SUM, .gradcheck = true},
+    {.name = "conv2d_1x1", .op = GC_OP_CONV2D, .n_in = 2, .in = {IN(2, 3, 7, 5), IN(4, 3, 1, 1)}, .stride = 1,
+     .tol = T_SUM, .gradcheck = true},
+    {.name = "convT_k3s2p1o1", .op = GC_OP_CONV_TRANSPOSE2D, .n_in = 2, .in = {IN(2, 4, 4, 3), IN(4, 3, 3, 3)},
+     .stride = 2, .pad = 1, .opad = 1, .tol = T_SUM, .gradcheck = true},
+    {.name = "convT_k4s2p1", .op = GC_OP_CONV_TRANSPOSE2D, .n_in = 2, .in = {IN(2, 4, 4, 3), IN(4, 2, 4, 4)},
+     .stride = 2, .pad = 1, .tol = T_SUM, .gradcheck = true},
+    {.name = "convT_k4s1p0_1x1", .op = GC_OP_CONV_TRANSPOSE2D, .n_in = 2, .in = {IN(3, 5, 1, 1), IN(5, 2, 4, 4)},
+     .stride = 1, .tol = T_SUM, .gradcheck = true},
+    {.name = "conv_bwd_weight", .op = GC_OP_CONV2D_BWD_WEIGHT, .n_in = 2, .in = {IN(2, 4, 4, 3), IN(2, 3, 7, 5)},
+     .stride = 2, .pad = 1, .k = 3, .tol = T_SUM, .gradcheck = true},
+    {.name = "conv_bwd_weight_n1", .op = GC_OP_CONV2D_BWD_WEIGHT, .n_in = 2, .in = {IN(1, 2, 7, 5), IN(1, 3, 7, 5)},
+     .stride = 1, .pad = 1, .k = 3, .tol = T_SUM, .gradcheck = true},
     /* random: element counts not a multiple of 4 (Philox blocks) */
     {.name = "rand_uniform", .op = GC_OP_RAND_UNIFORM, .n_in = 0, .to = S(2, 3, 7, 5), .tol = T_EXACT},
     {.name = "rand_normal", .op = GC_OP_RAND_NORMAL, .n_in = 0, .to = S(7, 5), .tol = T_NORMAL},
@@ -158,6 +183,49 @@ static const struct op_case cases[] = {
 #define N_CASES (int)(sizeof cases / sizeof cases[0])
 
 /* ---- builder and references per op ---------------------------------------- */
+static struct gc_conv_geom case_geom(const struct op_case *c)
+{
+    struct gc_conv_geom g = gc_conv_geom(c->stride, c->pad);
+    g.out_pad[0] = g.out_pad[1] = c->opad;
+    return g;
+}
+
+static struct gc_ref_conv ref_geom(const struct op_case *c)
+{
+    struct gc_ref_conv g = {{c->stride, c->stride}, {c->pad, c->pad}, {1, 1}};
+    return g;
+}
+
+/* Forward or VJP of a conv-family case (dy NULL: forward into out[0]). */
+static void conv_case(const struct op_case *c, const float *const *x, const struct gc_ref_shape *sy,
+                      const float *dy, float *const *out)
+{
+    const int64_t *a = c->in[0].s.d, *b = c->in[1].s.d, *y = sy->d;
+    struct gc_ref_conv g = ref_geom(c);
+    if (c->op == GC_OP_CONV2D) {
+        if (!dy) gc_ref_conv2d(x[0], x[1], (int)a[0], (int)a[1], (int)a[2], (int)a[3], (int)b[0],
+                               (int)b[2], (int)b[3], g, (int)y[2], (int)y[3], out[0]);
+        else gc_ref_conv2d_vjp(x[0], x[1], dy, (int)a[0], (int)a[1], (int)a[2], (int)a[3], (int)b[0],
+                               (int)b[2], (int)b[3], g, (int)y[2], (int)y[3], out[0], out[1]);
+    } else if (c->op == GC_OP_CONV_TRANSPOSE2D) {
+        if (!dy) gc_ref_conv_transpose2d(x[0], x[1], (int)a[0], (int)a[1], (int)a[2], (int)a[3],
+                                         (int)b[1], (int)b[2], (int)b[3], g, (int)y[2], (int)y[3], out[0]);
+        else gc_ref_conv_transpose2d_vjp(x[0], x[1], dy, (int)a[0], (int)a[1], (int)a[2], (int)a[3],
+                                         (int)b[1], (int)b[2], (int)b[3], g, (int)y[2], (int)y[3], out[0],
+                                         out[1]);
+    } else { /* bwd_weight(dy = x[0], x = x[1]) -> (OC, C, K, K): the conv's dw */
+        int n = (int)b[0], ch = (int)b[1], h = (int)b[2], w = (int)b[3], oc = (int)a[1];
+        if (!dy) {
+            gc_ref_conv2d_vjp(x[1], NULL, x[0], n, ch, h, w, oc, c->k, c->k, g, (int)a[2], (int)a[3], NULL,
+                              out[0]);
+        } else { /* the output is linear in each input: y = dw(a, b); d/da = conv2d(b, dy), d/db = dx */
+            if (out[0]) gc_ref_conv2d(x[1], dy, n, ch, h, w, oc, c->k, c->k, g, (int)a[2], (int)a[3], out[0]);
+            if (out[1]) gc_ref_conv2d_vjp(NULL, dy, x[0], n, ch, h, w, oc, c->k, c->k, g, (int)a[2], (int)a[3],
+                                          out[1], NULL);
+        }
+    }
+}
+
 static struct gc_tensor *case_build(struct gc_graph *g, const struct op_case *c,
                                    struct gc_tensor *const *x)
 {
@@ -191,6 +259,9 @@ static struct gc_tensor *case_build(struct gc_graph *g, const struct op_case *c,
     case GC_OP_SLICE: return gc_slice(g, x[0], c->start, c->len);
     case GC_OP_FILL: return gc_fill(g, c->alpha, c->to.ndim, c->to.d);
     case GC_OP_MATMUL: return gc_matmul(g, x[0], x[1], c->ta, c->tb);
+    case GC_OP_CONV2D: return gc_conv2d(g, x[0], x[1], case_geom(c));
+    case GC_OP_CONV_TRANSPOSE2D: return gc_conv_transpose2d(g, x[0], x[1], case_geom(c));
+    case GC_OP_CONV2D_BWD_WEIGHT: return gc_conv2d_bwd_weight(g, x[0], x[1], c->k, c->k, case_geom(c));
     case GC_OP_RAND_UNIFORM: return gc_rand_uniform(g, SEED, c->to.ndim, c->to.d);
     case GC_OP_RAND_NORMAL: return gc_rand_normal(g, SEED, c->to.ndim, c->to.d);
     default: break; /* an op without a case: test_meta names it */
@@ -256,6 +327,9 @@ static bool case_ref(const struct op_case *c, const float *const *x, const struc
         mm_dims(c, &m, &nn, &k);
         gc_ref_matmul(x[0], x[1], m, nn, k, c->ta, c->tb, y);
         return true;
+    case GC_OP_CONV2D:
+    case GC_OP_CONV_TRANSPOSE2D:
+    case GC_OP_CONV2D_BWD_WEIGHT: conv_case(c, x, &sy, NULL, &y); return true;
     case GC_OP_RAND_UNIFORM:
         gc_ref_rand_uniform(SEED, yt->p.rand.stream, counter, n, y);
         return true;
@@ -308,6 +382,9 @@ static bool case_vjp(const struct op_case *c, const float *const *x, const struc
         mm_dims(c, &m, &nn, &k);
         gc_ref_matmul_vjp(x[0], x[1], m, nn, k, c->ta, c->tb, dy, dx[0], dx[1]);
         return true;
+    case GC_OP_CONV2D:
+    case GC_OP_CONV_TRANSPOSE2D:
+    case GC_OP_CONV2D_BWD_WEIGHT: conv_case(c, x, &sy, dy, dx); return true;
     case GC_OP_FILL: /* no inputs */
     case GC_OP_RAND_UNIFORM:
     case GC_OP_RAND_NORMAL: return true;

@@ -37,6 +37,10 @@ struct gc_shape_params { /* expand, sum_to, reshape: the target shape */
     int ndim;
     int64_t shape[GC_MAX_DIMS];
 };
+struct gc_conv_params { /* stride, pad, dilation, output padding per (h, w); kernel size */
+    int stride[2], pad[2], dil[2], out_pad[2];
+    int kh, kw;
+};
 union gc_op_params {
     struct gc_unary_params unary;
     struct gc_matmul_params mm;
@@ -44,6 +48,7 @@ union gc_op_params {
     struct gc_fill_params fill;
     struct gc_rand_params rand;
     struct gc_shape_params shape;
+    struct gc_conv_params conv;
     unsigned char raw[64];
 };
 
@@ -112,6 +117,12 @@ struct gc_op_desc {
     gc_status (*backward)(struct gc_graph *g, struct gc_tensor *t, struct gc_tensor *dy,
                           const bool *need, struct gc_tensor **dx);
     bool zero_grad; /* gradient identically zero (sign, step, rand, fill) */
+    /* Scratch elements the forward needs for the duration of its step (im2col
+     * patches...); the planner places them in the arena. NULL: none. */
+    int64_t (*workspace)(const struct gc_tensor *t);
+    /* Called once at plan creation (e.g. reserving GEMM scratch), so running
+     * the plan allocates nothing. NULL: nothing to prepare. */
+    gc_status (*prepare)(struct gc_device *dev, const struct gc_tensor *t);
     const struct gc_tunable *tunables;
     int n_tunables;
     double (*flops)(const struct gc_tensor *t);
@@ -157,6 +168,8 @@ struct gc_exec {
     uint64_t rng_counter; /* the plan's run counter */
 };
 struct gc_buf gc__exec_buf(struct gc_exec *x, const struct gc_tensor *t);
+/* The current step's workspace (see gc_op_desc.workspace). */
+struct gc_buf gc__exec_workspace(struct gc_exec *x);
 /* The kernel `name` of program/options, cached in the current step's slot
  * `slot` (0..3) after the first run, so replays do no lookups. */
 gc_status gc__exec_kernel(struct gc_exec *x, int slot, const char *program, const char *options,

@@ -16,6 +16,7 @@
 
 struct step {
     const struct gc_tensor *t;
+    struct gc_buf ws; /* workspace, if the op asked for one */
     cl_kernel kern[KERNEL_SLOTS];
     cl_event ev; /* profiling mode only */
 };
@@ -33,6 +34,7 @@ struct gc_plan {
     struct step *steps;
     int n_steps;
     struct slot *slots; /* by tensor id */
+    struct gc_arena_block *ws; /* workspace blocks by tensor id (size 0: none) */
     cl_mem arenas[64];
     int n_arenas;
     struct gc_plan_stats stats;
@@ -118,26 +120,49 @@ static bool take_inplace(struct gc_plan *p, const struct gc_tensor *t, const int
     return true;
 }
 
+/* Inputs are written before the run starts, so they occupy the arena from
+ * the first step on: place them before anything else. */
+static gc_status place_inputs(struct gc_plan *p, struct gc_arenas *ar, const bool *needed)
+{
+    for (int i = 0; i < p->n_nodes; i++) {
+        const struct gc_tensor *t = p->g->nodes[i];
+        if (!needed[i] || t->op != GC_OP_INPUT) continue;
+        p->slots[i].kind = 1;
+        gc_status st = gc__arenas_alloc(ar, padded(t->numel), &p->slots[i].blk);
+        if (st != GC_OK) return st;
+    }
+    return GC_OK;
+}
+
 static gc_status assign_arena(struct gc_plan *p, struct gc_arenas *ar, const bool *needed,
                               const int *last)
 {
+    gc_status st0 = place_inputs(p, ar, needed);
+    if (st0 != GC_OK) return st0;
     int s = 0;
     for (int i = 0; i < p->n_nodes; i++) {
         if (!needed[i]) continue;
         const struct gc_tensor *t = p->g->nodes[i];
         gc_status st = GC_OK;
+        if (t->op == GC_OP_INPUT) continue;
         if (t->op == GC_OP_PARAM || t->grad_slot_of) st = fixed_storage(p, t);
         else if (gc__op_descs[t->op]->is_view) p->slots[i].kind = 4;
-        else if (t->op == GC_OP_INPUT || !take_inplace(p, t, last, s)) {
+        else if (!take_inplace(p, t, last, s)) {
             p->slots[i].kind = 1;
             st = gc__arenas_alloc(ar, padded(t->numel), &p->slots[i].blk);
-            if (t->op != GC_OP_INPUT) p->stats.naive_bytes += padded(t->numel) * 4;
+            p->stats.naive_bytes += padded(t->numel) * 4;
         } else {
             p->stats.naive_bytes += padded(t->numel) * 4;
         }
         if (st != GC_OK) return st;
         if (t->op == GC_OP_INPUT || t->op == GC_OP_PARAM || gc__op_descs[t->op]->is_view)
             continue;
+        int64_t wsz = gc__op_descs[t->op]->workspace ? gc__op_descs[t->op]->workspace(t) : 0;
+        if (wsz > 0) { /* live during this step only */
+            st = gc__arenas_alloc(ar, padded(wsz), &p->ws[i]);
+            if (st != GC_OK) return gc_error_context(st, "workspace of %s", t->name);
+            gc__arenas_free(ar, &p->ws[i]);
+        }
         for (int k = 0; k < t->n_in; k++) { /* inputs that die here */
             const struct gc_tensor *r = root_of(t->in[k]);
             if (p->slots[r->id].kind == 1 && last[r->id] == s) {
@@ -191,10 +216,26 @@ static gc_status build_steps(struct gc_plan *p, const bool *needed)
         if (!needed[i] || t->op == GC_OP_INPUT || t->op == GC_OP_PARAM ||
             gc__op_descs[t->op]->is_view)
             continue;
-        p->steps[p->n_steps++].t = t;
+        struct step *st = &p->steps[p->n_steps++];
+        st->t = t;
+        if (p->ws[i].size > 0)
+            st->ws = (struct gc_buf){p->arenas[p->ws[i].arena], (cl_ulong)p->ws[i].off};
     }
     p->stats.steps = p->n_steps;
     return GC_OK;
+}
+
+/* Logs the storage decision of every step (GC_LOG_DEBUG). */
+static void log_plan(const struct gc_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++) {
+        const struct gc_tensor *t = p->steps[i].t;
+        const struct slot *sl = &p->slots[t->id];
+        const struct gc_arena_block *w = &p->ws[t->id];
+        gc_log(GC_LOG_DEBUG, "step %d %s: kind %d arena %d [%lld, +%lld) ws [%lld, +%lld)", i,
+               t->name, sl->kind, sl->blk.arena, (long long)sl->blk.off, (long long)sl->blk.size,
+               (long long)w->off, (long long)w->size);
+    }
 }
 
 static gc_status plan_storage(struct gc_plan *p, int n, struct gc_tensor *const *outs)
@@ -214,6 +255,7 @@ static gc_status plan_storage(struct gc_plan *p, int n, struct gc_tensor *const 
     if (s == GC_OK) {
         resolve(p, needed);
         s = build_steps(p, needed);
+        log_plan(p);
         p->stats.arena_bytes = gc__arenas_peak(&ar) * 4;
         p->stats.arena_count = ar.n;
     }
@@ -240,8 +282,14 @@ gc_status gc_plan_create(struct gc_graph *g, int n, struct gc_tensor *const *out
     p->dev = g->dev;
     p->n_nodes = g->n;
     p->slots = gc_calloc((size_t)g->n + 1, sizeof *p->slots);
-    gc_status s = p->slots ? plan_storage(p, n, outputs)
-                           : gc_error(GC_NOMEM, "planner: out of host memory");
+    p->ws = gc_calloc((size_t)g->n + 1, sizeof *p->ws);
+    gc_status s = p->slots && p->ws ? plan_storage(p, n, outputs)
+                                    : gc_error(GC_NOMEM, "planner: out of host memory");
+    for (int i = 0; i < (s == GC_OK ? p->n_steps : 0); i++) {
+        const struct gc_op_desc *d = gc__op_descs[p->steps[i].t->op];
+        if (d->prepare) s = d->prepare(p->dev, p->steps[i].t);
+        if (s != GC_OK) break;
+    }
     if (s != GC_OK) {
         gc_plan_destroy(p);
         return s;
@@ -260,6 +308,7 @@ void gc_plan_destroy(struct gc_plan *p)
     for (int k = 0; k < p->n_arenas; k++) gc__buffer_release(p->arenas[k]);
     gc_free(p->steps);
     gc_free(p->slots);
+    gc_free(p->ws);
     gc_free(p);
 }
 
@@ -272,6 +321,13 @@ struct gc_buf gc__exec_buf(struct gc_exec *x, const struct gc_tensor *t)
 {
     GC_ASSERT_MSG(t->id < x->plan->n_nodes && x->plan->slots[t->id].buf.mem, t->name);
     return x->plan->slots[t->id].buf;
+}
+
+struct gc_buf gc__exec_workspace(struct gc_exec *x)
+{
+    struct step *st = &x->plan->steps[x->step];
+    GC_ASSERT_MSG(st->ws.mem, st->t->name);
+    return st->ws;
 }
 
 gc_status gc__exec_kernel(struct gc_exec *x, int slot, const char *program, const char *options,

@@ -2,9 +2,8 @@
 /* matmul (2-D, either operand transposed) and linear. Both gradients are
  * matmuls again, so double backprop through an MLP works by construction:
  *   y = op(a) op(b);  da = dy op(b)^T (arranged for ta),  db = op(a)^T dy. */
-#include <clblast_c.h>
-
 #include "graph/graph_impl.h"
+#include "ops/gemm.h"
 
 static int64_t rows(const struct gc_tensor *t, bool tr)
 {
@@ -30,23 +29,32 @@ static gc_status matmul_infer(struct gc_tensor *t)
     return GC_OK;
 }
 
-static gc_status matmul_forward(struct gc_exec *x, const struct gc_tensor *t)
+static void matmul_desc(const struct gc_tensor *t, struct gc_gemm_desc *d)
 {
     const struct gc_tensor *a = t->in[0], *b = t->in[1];
-    struct gc_buf y = gc__exec_buf(x, t), ba = gc__exec_buf(x, a), bb = gc__exec_buf(x, b);
-    size_t m = (size_t)t->shape[0], n = (size_t)t->shape[1], k = (size_t)cols(a, t->p.mm.ta);
-    CLBlastStatusCode st = CLBlastSgemm(
-        CLBlastLayoutRowMajor, t->p.mm.ta ? CLBlastTransposeYes : CLBlastTransposeNo,
-        t->p.mm.tb ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 1.0f, ba.mem,
-        (size_t)ba.off, (size_t)a->shape[1], bb.mem, (size_t)bb.off, (size_t)b->shape[1], 0.0f,
-        y.mem, (size_t)y.off, n, &x->dev->queue, NULL);
-    if (st != CLBlastSuccess)
-        return gc_error(st == CLBlastOpenCLOutOfResources || st == CLBlastTempBufferAllocFailure
-                            ? GC_DEVICE_NOMEM
-                            : GC_CLBLAST,
-                        "CLBlastSgemm (%zux%zux%zu) on %s: %s", m, n, k, x->dev->info.name,
-                        gc__clblast_error_name(st));
-    return GC_OK;
+    *d = (struct gc_gemm_desc){.ta = t->p.mm.ta, .tb = t->p.mm.tb, .m = t->shape[0],
+                               .n = t->shape[1], .k = cols(a, t->p.mm.ta), .lda = a->shape[1],
+                               .ldb = b->shape[1], .ldc = t->shape[1], .batch = 1,
+                               .alpha = 1.0f, .beta = 0.0f};
+}
+
+static gc_status matmul_forward(struct gc_exec *x, const struct gc_tensor *t)
+{
+    struct gc_gemm_desc d;
+    matmul_desc(t, &d);
+    struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]), b = gc__exec_buf(x, t->in[1]);
+    return gc__gemm(x->dev, &d, a.mem, (size_t)a.off, b.mem, (size_t)b.off, y.mem, (size_t)y.off,
+                    NULL);
+}
+
+/* CLBlast's scratch is sized here, at plan time, so replays allocate nothing. */
+static gc_status matmul_prepare(struct gc_device *dev, const struct gc_tensor *t)
+{
+    struct gc_gemm_desc d;
+    struct gc_gemm_config cfg;
+    matmul_desc(t, &d);
+    gc__gemm_default_config(gc_device_get_info(dev), &d, &cfg);
+    return cfg.impl == GC_GEMM_CLBLAST ? gc__gemm_reserve(dev, &d) : GC_OK;
 }
 
 static gc_status matmul_backward(struct gc_graph *g, struct gc_tensor *t, struct gc_tensor *dy,
@@ -70,9 +78,10 @@ static double matmul_flops(const struct gc_tensor *t)
 }
 
 const struct gc_op_desc gc__op_desc_matmul = {.name = "matmul",
-                                              .program = NULL,
+                                              .program = NULL, /* GEMM kernels: see ops/gemm.h */
                                               .infer = matmul_infer,
                                               .forward = matmul_forward,
+                                              .prepare = matmul_prepare,
                                               .backward = matmul_backward,
                                               .flops = matmul_flops};
 

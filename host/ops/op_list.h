@@ -43,6 +43,10 @@
     X(FILL, fill, shape)                                                                           \
     /* linear algebra */                                                                           \
     X(MATMUL, matmul, matmul)                                                                      \
+    /* convolution family (conv.c): each other's gradients */                                  \
+    X(CONV2D, conv2d, conv)                                                                        \
+    X(CONV_TRANSPOSE2D, conv_transpose2d, conv)                                                    \
+    X(CONV2D_BWD_WEIGHT, conv2d_bwd_weight, conv)                                                  \
     /* random */                                                                                   \
     X(RAND_UNIFORM, rand_uniform, random)                                                          \
     X(RAND_NORMAL, rand_normal, random)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "graph/graph_impl.h"
+#include "ops/gemm.h"
 
 #define GC_OP_EXTERN_(e, n, f) extern const struct gc_op_desc gc__op_desc_##n;
 GC_OP_LIST(GC_OP_EXTERN_)
@@ -42,10 +43,24 @@ static gc_status build_one(struct gc_device *dev, const char *program, const cha
     return s;
 }
 
+/* The GEMM program in the device's default configuration, all transposes. */
+static gc_status build_gemm(struct gc_device *dev, int *count)
+{
+    struct gc_gemm_config cfg;
+    gc__gemm_default_config(gc_device_get_info(dev), NULL, &cfg);
+    gc_status s = GC_OK;
+    for (int t = 0; t < 4 && s == GC_OK && cfg.impl != GC_GEMM_CLBLAST; t++) {
+        char opts[512];
+        gc__gemm_build_options(&cfg, t & 1, t >> 1, opts, sizeof opts);
+        s = build_one(dev, "gemm", opts, count);
+    }
+    return s;
+}
+
 gc_status gc_ops_build_all(struct gc_device *dev, int *n_programs)
 {
     int count = 0;
-    gc_status s = GC_OK;
+    gc_status s = build_gemm(dev, &count);
     for (size_t i = 0; i < sizeof extra_programs / sizeof extra_programs[0] && s == GC_OK; i++)
         s = build_one(dev, extra_programs[i], "", &count);
     for (int op = 0; op < GC_OP_COUNT && s == GC_OK; op++) {
