@@ -6,7 +6,7 @@
  * table below maps each op to its cases; test_meta walks the op list and
  * fails when an op has no forward case or (if differentiable) no gradcheck.
  * Graph-level behaviour (planner, in-place reuse, arena splitting, sticky
- * builder errors, detach, gradient accumulation) is in test_ops_graph.c.
+ * builder errors, detach, gradient accumulation) is in ops_graph.c.
  *
  * Sensitivity check, done once by hand: changing one index in a reference
  * (gc_ref_slice reading x[(b * C + start + c) * inner + r + 1]) fails with
