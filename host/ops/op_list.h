@@ -49,7 +49,17 @@
     X(CONV2D_BWD_WEIGHT, conv2d_bwd_weight, conv)                                                  \
     /* random */                                                                                   \
     X(RAND_UNIFORM, rand_uniform, random)                                                          \
-    X(RAND_NORMAL, rand_normal, random)
+    X(RAND_NORMAL, rand_normal, random)                                                            \
+    /* normalisation, padding, resampling (norm.c, pad.c) */                                       \
+    X(PAD, pad, pad)                                                                               \
+    X(PAD_BACKWARD, pad_backward, pad)                                                             \
+    X(UPSAMPLE_NEAREST, upsample_nearest, pad)                                                     \
+    X(SUM_POOL, sum_pool, pad)                                                                     \
+    X(NORM_STATS, norm_stats, norm)                                                                \
+    X(NORM_APPLY, norm_apply, norm)                                                                \
+    X(NORM_RUNNING_UPDATE, norm_running_update, norm)                                              \
+    /* dropout (dropout.c) */                                                                      \
+    X(DROPOUT_MASK, dropout_mask, dropout)
 
 enum gc_op {
 #define GC_OP_ENUM_(e, n, f) GC_OP_##e,

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+// Normalisation (host/ops/norm.c): per-group statistics, the normalise +
+// affine pass, and batch norm's running-statistics update.
+// Statistics tensor layout (SN, 2 SC, 1, 1): group (sn, sc) keeps its mean at
+// [sn, sc] and 1/sqrt(var + eps) at [sn, SC + sc], where (SN, SC) is (1, C)
+// for batch norm, (N, C) for instance norm and (N, 1) for layer norm.
+
+#ifndef NORM_WG
+#error NORM_WG (work-group size of norm_stats, a power of two) must be given as a -D build option
+#endif
+
+#define NORM_BATCH 0
+#define NORM_INSTANCE 1
+#define NORM_LAYER 2
+
+// Tree sum of part[] over the work-group; every work-item gets the total.
+float group_sum(__local float *part, float v)
+{
+    int lid = (int)get_local_id(0);
+    part[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = NORM_WG / 2; s > 0; s >>= 1) {
+        if (lid < s) part[lid] += part[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float total = part[0];
+    barrier(CLK_LOCAL_MEM_FENCE); // part[] is reused by the next call
+    return total;
+}
+
+// One work-group per group g. Its M = outer * inner elements are `outer` runs
+// of `inner` contiguous values starting at x[g * inner], `ostride` apart.
+// Two passes (mean, then the mean of squared deviations): exact where the
+// one-pass E[x^2] - E[x]^2 cancels catastrophically. Biased variance.
+__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
+void norm_stats_fwd(__global float *y, const ulong y_off, __global const float *x,
+                    const ulong x_off, const int inner, const int outer, const int ostride,
+                    const int sc, const float eps)
+{
+    __local float part[NORM_WG];
+    int g = (int)get_group_id(0), lid = (int)get_local_id(0), m = inner * outer;
+    __global const float *base = x + x_off + (size_t)g * inner;
+    float acc = 0.0f;
+    for (int e = lid; e < m; e += NORM_WG) {
+        int o = e / inner;
+        acc += base[(size_t)o * ostride + (e - o * inner)];
+    }
+    float mean = group_sum(part, acc) / (float)m;
+    acc = 0.0f;
+    for (int e = lid; e < m; e += NORM_WG) {
+        int o = e / inner;
+        float d = base[(size_t)o * ostride + (e - o * inner)] - mean;
+        acc += d * d;
+    }
+    float var = group_sum(part, acc) / (float)m;
+    if (lid == 0) {
+        int sn = g / sc, c = g % sc;
+        y[y_off + (size_t)sn * 2 * sc + c] = mean;
+        y[y_off + (size_t)sn * 2 * sc + sc + c] = rsqrt(var + eps);
+    }
+}
+
+// y = (x - mean) * rstd [* gamma] [+ beta]; xs = (N, C, H, W). gamma/beta are
+// per channel (C) for batch/instance norm, per element of (C, H, W) for layer
+// norm. flags: 1 gamma given, 2 beta given. y may alias x.
+__kernel void norm_apply_fwd(__global float *y, const ulong y_off, __global const float *x,
+                             const ulong x_off, __global const float *st, const ulong st_off,
+                             __global const float *gm, const ulong gm_off,
+                             __global const float *bt, const ulong bt_off, const int4 xs,
+                             const int kind, const int flags)
+{
+    int i = (int)get_global_id(0);
+    int hw = xs.z * xs.w, chw = xs.y * hw;
+    if (i >= xs.x * chw) return;
+    int n = i / chw, c = (i / hw) % xs.y;
+    int sn = kind == NORM_BATCH ? 0 : n, sg = kind == NORM_LAYER ? 0 : c;
+    int sc = kind == NORM_LAYER ? 1 : xs.y;
+    int base = sn * 2 * sc + sg;
+    float v = (x[x_off + i] - st[st_off + base]) * st[st_off + base + sc];
+    int a = kind == NORM_LAYER ? i % chw : c;
+    if (flags & 1) v *= gm[gm_off + a];
+    if (flags & 2) v += bt[bt_off + a];
+    y[y_off + i] = v;
+}
+
+// Batch norm's running statistics, PyTorch's rule: r = (1 - momentum) r +
+// momentum * batch, running_var taking the unbiased variance (biased * unbias,
+// unbias = M / (M - 1)); the biased variance is recovered from rstd. The
+// statistics pass through to y (which may alias st).
+__kernel void norm_running_update_fwd(__global float *y, const ulong y_off,
+                                      __global const float *st, const ulong st_off,
+                                      __global float *rm, const ulong rm_off,
+                                      __global float *rv, const ulong rv_off, const int c,
+                                      const float momentum, const float eps, const float unbias)
+{
+    int i = (int)get_global_id(0);
+    if (i >= c) return;
+    float mean = st[st_off + i], r = st[st_off + c + i];
+    float var = fmax(1.0f / (r * r) - eps, 0.0f) * unbias;
+    rm[rm_off + i] = (1.0f - momentum) * rm[rm_off + i] + momentum * mean;
+    rv[rv_off + i] = (1.0f - momentum) * rv[rv_off + i] + momentum * var;
+    y[y_off + i] = mean;
+    y[y_off + c + i] = r;
+}
