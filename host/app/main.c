@@ -14,6 +14,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"train", gc_cmd_train, "train a GAN (default: dcgan32 on Fashion-MNIST)"},
     {"devices", gc_cmd_devices, "list OpenCL devices (and test a --device selector)"},
     {"cache", gc_cmd_cache, "show or clear the on-disk kernel cache (info | clear | warm)"},
 };
