@@ -5,6 +5,7 @@
 
 #include <clblast_c.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gancl/alloc.h"
@@ -12,10 +13,12 @@
 #define MAX_OPTIONS 256
 
 const struct gc_gemm_tunable gc__gemm_tunables[] = {
-    {"GEMM_MR", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, mr), {4, 6, 8, 12, 16, 24, 28}, 7, 24},
-    {"GEMM_NR", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, nr), {16, 32, 48, 64}, 4, 16},
-    {"GEMM_KC", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, kc), {64, 128, 256, 512}, 4, 128},
+    {"GEMM_MR", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, mr), {4, 6, 8, 12, 16, 24, 28}, 7, 6},
+    {"GEMM_NR", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, nr), {16, 32, 48, 64}, 4, 64},
+    {"GEMM_KC", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, kc), {64, 96, 128, 192, 256}, 5, 128},
     {"GEMM_VW", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, vw), {8, 16}, 2, 16},
+    {"GEMM_MC", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, mc), {48, 96, 192, 384}, 4, 192},
+    {"GEMM_NC", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, nc), {64, 128, 256, 512}, 4, 256},
     {"GEMM_TSM", GC_GEMM_OWN_TILED, offsetof(struct gc_gemm_config, tsm), {16, 32, 64, 128}, 4, 64},
     {"GEMM_TSN", GC_GEMM_OWN_TILED, offsetof(struct gc_gemm_config, tsn), {16, 32, 64, 128}, 4, 64},
     {"GEMM_TSK", GC_GEMM_OWN_TILED, offsetof(struct gc_gemm_config, tsk), {8, 16, 32}, 3, 16},
@@ -41,32 +44,80 @@ const char *gc__gemm_impl_name(enum gc_gemm_impl impl)
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+/* Floats of __local memory gemm_cpu declares (A blocks padded as without GEMM_TA, the larger). */
+static uint64_t cpu_local_floats(const struct gc_gemm_config *cfg)
+{
+    return (uint64_t)cfg->mc * (uint64_t)(cfg->kc + 16) + (uint64_t)cfg->kc * (uint64_t)cfg->nc;
+}
+
 void gc__gemm_default_config(const struct gc_device_info *info, const struct gc_gemm_desc *d,
                              struct gc_gemm_config *cfg)
 {
+    (void)d; /* the compiled options are shape-independent; see gc__gemm_cpu_blocks */
     memset(cfg, 0, sizeof *cfg);
     for (int i = 0; i < gc__gemm_tunable_count; i++)
         *gc__gemm_tunable_field(cfg, &gc__gemm_tunables[i]) = gc__gemm_tunables[i].def;
     if (info->max_work_group < 256) cfg->wptm = cfg->wptn = 8; /* 64 threads per group */
-    if (info->type != GC_DEVICE_CPU) {
-        cfg->impl = GC_GEMM_CLBLAST;
-        return;
-    }
-    cfg->impl = GC_GEMM_OWN_CPU;
+    cfg->impl = info->type == GC_DEVICE_CPU ? GC_GEMM_OWN_CPU : GC_GEMM_CLBLAST;
+    const char *env = getenv("GANCL_GEMM_IMPL");
+    if (env && !strcmp(env, "own"))
+        cfg->impl = info->type == GC_DEVICE_CPU ? GC_GEMM_OWN_CPU : GC_GEMM_OWN_TILED;
+    else if (env && !strcmp(env, "cpu")) cfg->impl = GC_GEMM_OWN_CPU;
+    else if (env && !strcmp(env, "tiled")) cfg->impl = GC_GEMM_OWN_TILED;
+    else if (env && !strcmp(env, "clblast")) cfg->impl = GC_GEMM_CLBLAST;
+
     if (!strstr(info->name, "avx512")) {
         /* 256-bit vectors and 16 registers (AVX2, llvmpipe): 12 float8 accumulators. */
         cfg->mr = 6;
         cfg->nr = 16;
         cfg->vw = 8;
+    } else if (!strstr(info->name, "AMD")) {
+        /* Xeon: 24x16 measured equal to 6x64 and 12x32 (spec/cpu-kernels.md). */
+        cfg->mr = 24;
+        cfg->nr = 16;
     }
-    /* PoCL hands its threads chunks of up to 64 groups: a small GEMM gets a smaller MR so
-     * every core has groups to run (batch-1 layers of a small GAN). */
-    int64_t units = info->compute_units ? info->compute_units : 1;
-    while (cfg->mr > 6 && d &&
-           ceil_div(d->m, cfg->mr) * ceil_div(d->n, cfg->nr) * d->batch < 32 * units)
-        cfg->mr /= 2;
-    while ((size_t)cfg->kc * (size_t)cfg->nr * sizeof(float) > info->local_mem && cfg->kc > 16)
-        cfg->kc /= 2;
+    /* Shrink KC, then the block, until the packed blocks fit the local memory. */
+    while (cpu_local_floats(cfg) * sizeof(float) > info->local_mem) {
+        if (cfg->kc > 16) cfg->kc /= 2;
+        else if (cfg->mc > cfg->mr) cfg->mc = cfg->mc / 2 / cfg->mr * cfg->mr > cfg->mr ? cfg->mc / 2 / cfg->mr * cfg->mr : cfg->mr;
+        else if (cfg->nc > cfg->nr) cfg->nc = cfg->nc / 2 / cfg->nr * cfg->nr > cfg->nr ? cfg->nc / 2 / cfg->nr * cfg->nr : cfg->nr;
+        else break;
+    }
+}
+
+static int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+/* Balanced block: the smallest multiple of unit that covers len in ceil(len / max) blocks. */
+static int64_t balanced(int64_t len, int64_t max, int64_t unit)
+{
+    if (len <= 0) return unit;
+    return round_up(ceil_div(len, ceil_div(len, max)), unit);
+}
+
+void gc__gemm_cpu_blocks(const struct gc_device_info *info, const struct gc_gemm_desc *d,
+                         const struct gc_gemm_config *cfg, int *mcb, int *ncb, size_t *groups_m,
+                         size_t *groups_n)
+{
+    int64_t mr = cfg->mr, nr = cfg->nr;
+    int64_t mb = balanced(d->m, cfg->mc, mr), nb = balanced(d->n, cfg->nc, nr);
+    /* PoCL hands out groups one or two at a time while few remain: 8 groups per compute unit
+     * keep the cores busy to the end. Split N first (its block only amortises the A copy)
+     * down to 2 panels, then M down to 4 tiles, then both to one tile. */
+    int64_t units = info->compute_units ? (int64_t)info->compute_units : 1;
+    int64_t want = 8 * units, batch = d->batch > 0 ? d->batch : 1;
+    for (;;) {
+        int64_t groups = ceil_div(d->m, mb) * ceil_div(d->n, nb) * batch;
+        if (groups >= want) break;
+        if (nb > 2 * nr) nb = balanced(d->n, round_up(nb / 2, nr), nr);
+        else if (mb > 4 * mr) mb = balanced(d->m, round_up(mb / 2, mr), mr);
+        else if (nb > nr) nb = balanced(d->n, nr, nr);
+        else if (mb > mr) mb = balanced(d->m, round_up(mb / 2, mr), mr);
+        else break;
+    }
+    *mcb = (int)mb;
+    *ncb = (int)nb;
+    *groups_m = (size_t)ceil_div(d->m, mb);
+    *groups_n = (size_t)ceil_div(d->n, nb);
 }
 
 gc_status gc__gemm_config_check(const struct gc_device_info *info, const struct gc_gemm_config *cfg)
@@ -75,12 +126,14 @@ gc_status gc__gemm_config_check(const struct gc_device_info *info, const struct 
     case GC_GEMM_OWN_CPU:
         if (cfg->vw != 8 && cfg->vw != 16)
             return gc_error(GC_INVALID_ARG, "gemm_cpu: VW=%d, must be 8 or 16", cfg->vw);
-        if (cfg->mr < 1 || cfg->kc < 1 || cfg->nr < cfg->vw || cfg->nr % cfg->vw)
-            return gc_error(GC_INVALID_ARG, "gemm_cpu: MR=%d NR=%d KC=%d VW=%d invalid", cfg->mr,
-                            cfg->nr, cfg->kc, cfg->vw);
-        if ((uint64_t)cfg->kc * (uint64_t)cfg->nr * sizeof(float) > info->local_mem)
-            return gc_error(GC_INVALID_ARG, "gemm_cpu: KC*NR*4 = %llu bytes > local memory %llu",
-                            (unsigned long long)cfg->kc * (unsigned long long)cfg->nr * 4ull,
+        if (cfg->mr < 1 || cfg->kc < 1 || cfg->nr < cfg->vw || cfg->nr % cfg->vw ||
+            cfg->mc < cfg->mr || cfg->mc % cfg->mr || cfg->nc < cfg->nr || cfg->nc % cfg->nr)
+            return gc_error(GC_INVALID_ARG, "gemm_cpu: MR=%d NR=%d KC=%d VW=%d MC=%d NC=%d invalid",
+                            cfg->mr, cfg->nr, cfg->kc, cfg->vw, cfg->mc, cfg->nc);
+        if (cpu_local_floats(cfg) * sizeof(float) > info->local_mem)
+            return gc_error(GC_INVALID_ARG,
+                            "gemm_cpu: (MC*(KC+16) + KC*NC)*4 = %llu bytes > local memory %llu",
+                            (unsigned long long)cpu_local_floats(cfg) * 4ull,
                             (unsigned long long)info->local_mem);
         return GC_OK;
     case GC_GEMM_OWN_TILED: {
@@ -107,8 +160,10 @@ int gc__gemm_build_options(const struct gc_gemm_config *cfg, bool ta, bool tb, c
 {
     switch (cfg->impl) {
     case GC_GEMM_OWN_CPU:
-        return snprintf(buf, size, "-DGEMM_TA=%d -DGEMM_TB=%d -DGEMM_MR=%d -DGEMM_NR=%d -DGEMM_KC=%d -DGEMM_VW=%d",
-                        ta, tb, cfg->mr, cfg->nr, cfg->kc, cfg->vw);
+        return snprintf(buf, size,
+                        "-DGEMM_TA=%d -DGEMM_TB=%d -DGEMM_MR=%d -DGEMM_NR=%d -DGEMM_KC=%d -DGEMM_VW=%d "
+                        "-DGEMM_MC=%d -DGEMM_NC=%d",
+                        ta, tb, cfg->mr, cfg->nr, cfg->kc, cfg->vw, cfg->mc, cfg->nc);
     case GC_GEMM_OWN_TILED:
         return snprintf(buf, size,
                         "-DGEMM_TA=%d -DGEMM_TB=%d -DGEMM_TSM=%d -DGEMM_TSN=%d -DGEMM_TSK=%d "
@@ -140,16 +195,9 @@ static gc_status check_desc(const struct gc_gemm_desc *d)
 
 bool gc__gemm_cpu_packs_a(const struct gc_gemm_desc *d, const struct gc_gemm_config *cfg)
 {
-    if (d->ta) return false; /* the MR elements of one k are contiguous */
-    /* L1 of 32 KiB, 8 ways, 64-byte lines: 64 sets, 4 KiB apart. Rows whose starts share a set
-     * evict each other on every k step once they outnumber the ways (lda = 1024: all 24 rows
-     * in one set, 24 vs 68 GFLOP/s packed; lda = 2304: 6 per set, faster in place). */
-    int count[64] = {0}, worst = 0;
-    for (int64_t r = 0; r < cfg->mr; r++) {
-        int set = (int)(((uint64_t)r * (uint64_t)d->lda * 4u / 64u) % 64u);
-        if (++count[set] > worst) worst = count[set];
-    }
-    return worst > 8;
+    (void)d;
+    (void)cfg;
+    return true;
 }
 
 static gc_status run_own(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a,
@@ -188,17 +236,21 @@ static gc_status run_own(struct gc_device *dev, const struct gc_gemm_desc *d, cl
     e |= clSetKernelArg(kn, i++, sizeof co, &co);
     e |= clSetKernelArg(kn, i++, sizeof ldc, &ldc);
     e |= clSetKernelArg(kn, i++, sizeof sc, &sc);
+    int mcb = 0, ncb = 0;
+    size_t groups_m = 0, groups_n = 0;
     if (cpu) {
-        cl_int pack_a = gc__gemm_cpu_packs_a(d, cfg) ? 1 : 0;
-        e |= clSetKernelArg(kn, i++, sizeof pack_a, &pack_a);
+        gc__gemm_cpu_blocks(&dev->info, d, cfg, &mcb, &ncb, &groups_m, &groups_n);
+        cl_int mb = mcb, nb = ncb;
+        e |= clSetKernelArg(kn, i++, sizeof mb, &mb);
+        e |= clSetKernelArg(kn, i++, sizeof nb, &nb);
     }
     if (e != CL_SUCCESS) return gc__cl_fail(dev, CL_INVALID_KERNEL_ARGS, "gemm: setting kernel arguments");
 
     size_t global[3], local[3];
     if (cpu) {
-        /* dim0 along M: neighbouring groups share the same B panel in cache. */
-        global[0] = (size_t)ceil_div(d->m, cfg->mr);
-        global[1] = (size_t)ceil_div(d->n, cfg->nr);
+        /* dim0 along M: neighbouring groups read the same B columns from cache. */
+        global[0] = groups_m;
+        global[1] = groups_n;
         local[0] = local[1] = 1;
     } else {
         local[0] = (size_t)(cfg->tsn / cfg->wptn);

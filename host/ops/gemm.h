@@ -37,9 +37,11 @@ enum gc_gemm_impl {
 
 struct gc_gemm_config {
     enum gc_gemm_impl impl;
-    /* gemm_cpu: C block MR x NR (NR % VW == 0), k-chunk KC of the __local B panel,
-     * vector width VW (8 or 16). KC * NR floats must fit the device's local memory. */
-    int mr, nr, kc, vw;
+    /* gemm_cpu: micro-tile MR x NR of C in registers (NR % VW == 0), vector width VW (8 or
+     * 16), KC-deep slices of K packed into __local, at most an MC x NC block of C per
+     * work-group (MC % MR == 0, NC % NR == 0; the host picks the actual block per shape, at
+     * most these). (MC * (KC + 16) + KC * NC) floats must fit the device's local memory. */
+    int mr, nr, kc, vw, mc, nc;
     /* gemm_tiled: TSM x TSN C tile per group, TSK-deep local tiles, WPTM x WPTN outputs
      * per thread: (TSM/WPTM) * (TSN/WPTN) threads per group. */
     int tsm, tsn, tsk, wptm, wptn;
@@ -59,11 +61,19 @@ gc_status gc__gemm(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a
                    cl_mem b, size_t b_off, cl_mem c, size_t c_off,
                    const struct gc_gemm_config *cfg);
 
-/* The config gc__gemm uses for cfg == NULL. CPU devices: gemm_cpu (24x16 float16 block with
- * AVX-512 — PoCL's device name says "avx512" — else 6x16 float8; smaller MR when the grid
- * would leave cores idle). GPUs and others: CLBlast, which ships tuned parameters for most
- * GPUs, with the reused scratch buffer; gemm_tiled (64x64 tiles, 4x4 per thread) is the
- * tuner's alternative there. */
+/* The config gc__gemm uses for cfg == NULL. CPU devices: gemm_cpu with MC=192, NC=256, KC=128
+ * and a float16 micro-tile with AVX-512 (PoCL's device name says "avx512"): 6x64 on AMD
+ * (Zen 4: 101 vs 88-95 GFLOP/s for 24x16 / 12x32 on one core at 1024^3), 24x16 elsewhere
+ * (Xeon: the shapes are equal within noise, spec/cpu-kernels.md); else 6x16 float8. The
+ * tile options do not depend on the shape (one program per transpose pair, warmed by
+ * gan-cl cache warm); the block actually used per call is sized at run time so that every
+ * core gets groups. GPUs and others: CLBlast, which ships tuned parameters for most GPUs,
+ * with the reused scratch buffer; gemm_tiled (64x64 tiles, 4x4 per thread) is the tuner's
+ * alternative there.
+ * The environment variable GANCL_GEMM_IMPL overrides the implementation on every device:
+ * "own" (gemm_cpu on CPUs, gemm_tiled elsewhere), "cpu" (gemm_cpu), "tiled" (gemm_tiled),
+ * "clblast"; unset or anything else: the rule above. tools/bench uses it to time the conv
+ * layers on both paths. */
 void gc__gemm_default_config(const struct gc_device_info *info, const struct gc_gemm_desc *d,
                              struct gc_gemm_config *cfg);
 
@@ -72,17 +82,26 @@ void gc__gemm_default_config(const struct gc_device_info *info, const struct gc_
 gc_status gc__gemm_config_check(const struct gc_device_info *info, const struct gc_gemm_config *cfg);
 
 /* The -D build options of cfg's kernel for this transpose combination, e.g.
- * "-DGEMM_TA=0 -DGEMM_TB=1 -DGEMM_MR=24 -DGEMM_NR=16 -DGEMM_KC=128 -DGEMM_VW=16".
+ * "-DGEMM_TA=0 -DGEMM_TB=1 -DGEMM_MR=6 -DGEMM_NR=64 -DGEMM_KC=128 -DGEMM_VW=16 -DGEMM_MC=192
+ * -DGEMM_NC=256".
  * Returns the length snprintf would write ("" and 0 for CLBlast). */
 int gc__gemm_build_options(const struct gc_gemm_config *cfg, bool ta, bool tb, char *buf,
                            size_t size);
 
-/* Whether gemm_cpu copies its A block into __local (when lda makes the MR rows collide in
- * the L1 cache) rather than reading A in place. */
+/* Whether gemm_cpu copies its A block into __local rather than reading A in place: always,
+ * since the blocked kernel packs both operands (kept for callers of the earlier kernel, which
+ * packed A only when lda made the MR rows collide in the L1 cache). */
 bool gc__gemm_cpu_packs_a(const struct gc_gemm_desc *d, const struct gc_gemm_config *cfg);
 
 /* Ensures dev's CLBlast scratch buffer holds what desc needs (no-op for own kernels). */
 gc_status gc__gemm_reserve(struct gc_device *dev, const struct gc_gemm_desc *d);
+
+/* gemm_cpu's C block for this shape (rows mcb <= cfg->mc, columns ncb <= cfg->nc, multiples
+ * of MR and NR) and its grid (groups along M and N): the blocks are balanced so the tails are
+ * not tiny, and shrunk until the grid gives each compute unit several groups. */
+void gc__gemm_cpu_blocks(const struct gc_device_info *info, const struct gc_gemm_desc *d,
+                         const struct gc_gemm_config *cfg, int *mcb, int *ncb, size_t *groups_m,
+                         size_t *groups_n);
 
 /* Tunables, for the tuner: each names an int field of gc_gemm_config (by offset) with its
  * candidate values and default. Values are only meaningful together with the rules of
