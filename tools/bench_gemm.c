@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* gc-bench-gemm: SGEMM GFLOP/s of gan-cl's own gemm_cpu (a few configs, best reported),
- * CLBlast with its defaults, and OpenBLAS's cblas_sgemm (dlopen'ed libopenblas.so.0, so the
+/* gc-bench-gemm: SGEMM GFLOP/s of gan-cl's own gemm_cpu (the device's default config, and
+ * the best of a few candidate configs), CLBlast with its defaults, and OpenBLAS's cblas_sgemm (dlopen'ed libopenblas.so.0, so the
  * build does not depend on it; "n/a" when absent), interleaved in the same rounds so machine
  * noise hits all of them alike. Every result is verified against a sampled double-precision
  * reference before it is timed; the median of the rounds is reported.
  *
- *   gc-bench-gemm [--device SEL] [--rounds R] [--no-clblast] [--shapes small]
+ *   gc-bench-gemm [--device SEL] [--rounds R] [--no-clblast] [--shapes all|small|square]
+ *
+ * Candidates: GC_BENCH_OWN="MRxNRkKCvVW[mMCnNC],..." replaces the built-in list (MC, NC
+ * default to the device default's), e.g. GC_BENCH_OWN=6x64k128v16,12x32k256v16m96n128.
  *
  * Timing: clFinish around a batch of calls (CLBlast's events do not time what one thinks).
  * OpenBLAS must run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (they are set on some
@@ -32,18 +35,37 @@ struct shape {
     int m, n, k;
     const char *what;
 };
+/* The square references, then the forward GEMMs (M = OC, N = OH*OW, K = C*KH*KW; for ConvT
+ * M = OC*KH*KW, N = H*W, K = IC) of the workloads' batch-1 CycleGAN layers, which are single
+ * SGEMMs of their own (the 32px GANs run batches of 64 small ones: see gc-bench-conv). */
 static const struct shape shapes_all[] = {
-    {512, 512, 512, "square"},          {1024, 1024, 1024, "square"},
-    {2048, 2048, 2048, "square"},       {256, 1024, 2304, "conv 3x3, 256ch, 32x32"},
-    {128, 4096, 1152, "conv 3x3, 128ch, 64x64"}, {64, 4096, 1024, "conv 4x4, 64ch, 64x64"},
-    {256, 256, 4096, "conv 4x4, 256ch, 16x16"},
+    {512, 512, 512, "square"},
+    {1024, 1024, 1024, "square"},
+    {2048, 2048, 2048, "square"},
+    {256, 1024, 2304, "cg128 G res conv 3x3 256ch 32x32"},
+    {256, 256, 2304, "cg64 G res conv 3x3 256ch 16x16"},
+    {64, 16384, 147, "cg128 G conv 7x7 3->64 128x128"},
+    {128, 4096, 576, "cg128 G conv 3x3/2 64->128"},
+    {256, 1024, 1152, "cg128 G conv 3x3/2 128->256"},
+    {1152, 1024, 256, "cg128 G convT 256->128 (col)"},
+    {576, 4096, 128, "cg128 G convT 128->64 (col)"},
+    {3, 16384, 3136, "cg128 G conv 7x7 64->3"},
+    {128, 1024, 1024, "cg128 D conv 4x4/2 64->128"},
+    {256, 256, 2048, "cg128 D conv 4x4/2 128->256"},
+    {512, 225, 4096, "cg128 D conv 4x4 256->512"},
 };
-static const struct shape shapes_small[] = {{1024, 1024, 1024, "square"}, {256, 1024, 2304, "conv"}};
+static const struct shape shapes_small[] = {{1024, 1024, 1024, "square"},
+                                            {256, 1024, 2304, "cg128 G res conv"}};
 
 /* Own gemm_cpu candidates (MR, NR, KC, VW); the best per shape is reported. */
-static const int own_cands[][4] = {{24, 16, 128, 16}, {28, 16, 128, 16}, {12, 32, 128, 16}};
-#define N_OWN ((int)(sizeof own_cands / sizeof own_cands[0]))
-#define N_IMPL (N_OWN + 2) /* own..., clblast, openblas */
+/* impl 0 is the device's default config; 1..N_OWN-1 the candidates (MR, NR, KC, VW, MC, NC;
+ * 0 = the default's). */
+static int own_cands[16][6] = {{0}, {6, 64, 128, 16, 0, 0},  {6, 64, 256, 16, 0, 0},
+                               {12, 32, 128, 16, 0, 0},     {24, 16, 128, 16, 0, 0},
+                               {6, 64, 128, 16, 96, 128}};
+static int N_OWN = 6;
+#define N_IMPL (N_OWN + 2) /* own default, own candidates..., clblast, openblas */
+#define MAX_IMPL 18
 
 static double now(void)
 {
@@ -98,12 +120,16 @@ static gc_status run_impl(struct ctx *x, int impl, int reps)
     }
     struct gc_gemm_config cfg;
     gc__gemm_default_config(&x->dev->info, &x->d, &cfg);
-    if (impl < N_OWN) {
+    if (impl == 0) {
+        cfg.impl = GC_GEMM_OWN_CPU;
+    } else if (impl < N_OWN) {
         cfg.impl = GC_GEMM_OWN_CPU;
         cfg.mr = own_cands[impl][0];
         cfg.nr = own_cands[impl][1];
         cfg.kc = own_cands[impl][2];
         cfg.vw = own_cands[impl][3];
+        if (own_cands[impl][4]) cfg.mc = own_cands[impl][4];
+        if (own_cands[impl][5]) cfg.nc = own_cands[impl][5];
     } else {
         cfg.impl = GC_GEMM_CLBLAST;
     }
@@ -117,9 +143,12 @@ static gc_status run_impl(struct ctx *x, int impl, int reps)
 static const char *impl_name(int impl, char *buf, size_t size)
 {
     if (impl < N_OWN)
-        snprintf(buf, size, "own %dx%d k%d v%d", own_cands[impl][0], own_cands[impl][1],
-                 own_cands[impl][2], own_cands[impl][3]);
-    else
+        snprintf(buf, size, "%dx%d k%d v%d%s", own_cands[impl][0], own_cands[impl][1],
+                 own_cands[impl][2], own_cands[impl][3], impl == 0 ? " (default)" : "");
+    if (impl > 0 && impl < N_OWN && own_cands[impl][4])
+        snprintf(buf + strlen(buf), size - strlen(buf), " mc%d nc%d", own_cands[impl][4],
+                 own_cands[impl][5]);
+    if (impl >= N_OWN)
         snprintf(buf, size, "%s", impl == N_OWN ? "clblast" : "openblas");
     return buf;
 }
@@ -146,8 +175,8 @@ static void bench_shape(struct ctx *x, const bool *enabled, int rounds)
     clEnqueueWriteBuffer(x->dev->queue, x->mb, CL_TRUE, 0, nb * 4, x->b, 0, NULL, NULL);
     double flops = 2.0 * s->m * s->n * s->k;
     int reps = flops > 4e9 ? 1 : (int)(4e9 / flops) + 1; /* ~20-40 ms per timed batch */
-    bool ok[N_IMPL];
-    double times[N_IMPL][32];
+    bool ok[MAX_IMPL];
+    double times[MAX_IMPL][32];
     char name[64];
     /* Warm-up (compiles kernels) and verification. */
     for (int i = 0; i < N_IMPL; i++) {
@@ -176,7 +205,7 @@ static void bench_shape(struct ctx *x, const bool *enabled, int rounds)
             run_impl(x, i, reps);
             times[i][rd] = (now() - t0) / reps;
         }
-    double gf[N_IMPL];
+    double gf[MAX_IMPL];
     int best = -1;
     for (int i = 0; i < N_IMPL; i++) {
         gf[i] = 0;
@@ -185,19 +214,22 @@ static void bench_shape(struct ctx *x, const bool *enabled, int rounds)
         gf[i] = flops / times[i][rounds / 2] * 1e-9;
         if (i < N_OWN && (best < 0 || gf[i] > gf[best])) best = i;
     }
-    char cell[3][32];
-    for (int c = 0; c < 3; c++) {
-        int i = c == 0 ? best : N_OWN + c - 1;
+    char cell[4][32];
+    for (int c = 0; c < 4; c++) {
+        int i = c == 0 ? 0 : c == 1 ? best : N_OWN + c - 2;
         if (i >= 0 && ok[i]) snprintf(cell[c], sizeof cell[c], "%.1f", gf[i]);
         else snprintf(cell[c], sizeof cell[c], "n/a");
     }
-    char ratio[32] = "-";
-    if (best >= 0 && ok[N_OWN + 1]) snprintf(ratio, sizeof ratio, "%.2f", gf[best] / gf[N_OWN + 1]);
-    printf("| %4d %4d %4d | %-24s | %8s | %8s | %8s | %5s | %s |", s->m, s->n, s->k, s->what,
-           cell[0], cell[1], cell[2], ratio, best >= 0 ? impl_name(best, name, sizeof name) : "-");
+    char ratio[2][32] = {"-", "-"};
+    if (ok[0] && ok[N_OWN + 1]) snprintf(ratio[0], sizeof ratio[0], "%.2f", gf[0] / gf[N_OWN + 1]);
+    if (best >= 0 && ok[N_OWN + 1])
+        snprintf(ratio[1], sizeof ratio[1], "%.2f", gf[best] / gf[N_OWN + 1]);
+    printf("| %5d | %5d | %4d | %-34s | %7s | %7s | %7s | %8s | %5s | %5s | %s |", s->m, s->n,
+           s->k, s->what, cell[0], cell[1], cell[2], cell[3], ratio[0], ratio[1],
+           best >= 0 ? impl_name(best, name, sizeof name) : "-");
     for (int i = 0; i < N_OWN; i++)
         if (ok[i]) printf(" %.0f", gf[i]);
-    printf("\n");
+    printf(" |\n");
     fflush(stdout);
     gc__buffer_release(x->ma);
     gc__buffer_release(x->mb);
@@ -211,16 +243,32 @@ int main(int argc, char **argv)
 {
     const char *sel = "pocl";
     int rounds = 7;
-    bool clblast = true, small = false;
+    bool clblast = true, small = false, square = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--device") && i + 1 < argc) sel = argv[++i];
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-clblast")) clblast = false;
-        else if (!strcmp(argv[i], "--shapes") && i + 1 < argc) small = !strcmp(argv[++i], "small");
+        else if (!strcmp(argv[i], "--shapes") && i + 1 < argc) {
+            i++;
+            small = !strcmp(argv[i], "small");
+            square = !strcmp(argv[i], "square");
+        }
         else {
-            fprintf(stderr, "usage: %s [--device SEL] [--rounds R] [--no-clblast] [--shapes small]\n",
+            fprintf(stderr, "usage: %s [--device SEL] [--rounds R] [--no-clblast] [--shapes all|small|square]\n",
                     argv[0]);
             return 2;
+        }
+    }
+    const char *ov = getenv("GC_BENCH_OWN"); /* "MRxNRkKCvVW,..." replaces the candidates */
+    if (ov && *ov) {
+        N_OWN = 1;
+        for (const char *p = ov; p && *p && N_OWN < 16;) {
+            int *c = own_cands[N_OWN];
+            c[4] = c[5] = 0;
+            if (sscanf(p, "%dx%dk%dv%dm%dn%d", &c[0], &c[1], &c[2], &c[3], &c[4], &c[5]) >= 4)
+                N_OWN++;
+            p = strchr(p, ',');
+            if (p) p++;
         }
     }
     if (rounds < 1) rounds = 1;
@@ -238,7 +286,7 @@ int main(int argc, char **argv)
     if (getenv("OPENBLAS_CORETYPE") || getenv("OPENBLAS_L2_SIZE"))
         fprintf(stderr, "warning: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set: OpenBLAS may run "
                         "slower kernels than this CPU supports\n");
-    bool enabled[N_IMPL];
+    bool enabled[MAX_IMPL];
     for (int i = 0; i < N_OWN; i++) enabled[i] = true;
     enabled[N_OWN] = clblast;
     enabled[N_OWN + 1] = x.sgemm != NULL;
@@ -246,11 +294,25 @@ int main(int argc, char **argv)
            "GFLOP/s\n\n",
            x.dev->info.name, x.dev->info.platform_name,
            getenv("POCL_MAX_PTHREAD_COUNT") ? getenv("POCL_MAX_PTHREAD_COUNT") : "unset", rounds);
-    printf("|    M    N    K | shape                    | own best |  CLBlast | OpenBLAS | own/OB | own config | all own configs |\n");
-    printf("|---|---|---|---|---|---|---|---|\n");
+    {
+        struct gc_gemm_config def;
+        gc__gemm_default_config(&x.dev->info, NULL, &def);
+        own_cands[0][0] = def.mr;
+        own_cands[0][1] = def.nr;
+        own_cands[0][2] = def.kc;
+        own_cands[0][3] = def.vw;
+        printf("own default: gemm_cpu MR=%d NR=%d KC=%d VW=%d MC=%d NC=%d; candidates:", def.mr,
+               def.nr, def.kc, def.vw, def.mc, def.nc);
+        char nm[64];
+        for (int i = 1; i < N_OWN; i++) printf(" [%s]", impl_name(i, nm, sizeof nm));
+        printf("\n\n");
+    }
+    printf("|     M |     N |    K | shape                              | own def | own best | CLBlast | OpenBLAS | def/OB | best/OB | best config | all own (def, cands) |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     const struct shape *shapes = small ? shapes_small : shapes_all;
     int ns = small ? (int)(sizeof shapes_small / sizeof shapes_small[0])
                    : (int)(sizeof shapes_all / sizeof shapes_all[0]);
+    if (square) ns = 3;
     for (int i = 0; i < ns; i++) {
         x.s = &shapes[i];
         bench_shape(&x, enabled, rounds);
