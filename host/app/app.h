@@ -15,6 +15,7 @@
 int gc_cmd_devices(int argc, char **argv);
 int gc_cmd_cache(int argc, char **argv);
 int gc_cmd_train(int argc, char **argv);
+int gc_cmd_sample(int argc, char **argv);
 
 /* Prints "gan-cl: <message>" for a failed status and returns its exit code. */
 int gc_app_fail(gc_status s);

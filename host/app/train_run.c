@@ -234,7 +234,7 @@ static gc_status loop_body(struct loop *L)
         if (s == GC_OK && log_now) {
             s = gc_gan_losses(L->m, &dl, &gl);
             if (!(dl == dl) || !(gl == gl)) s = gc_error(GC_FORMAT, "training diverged: a loss is NaN at step %" PRId64, L->step);
-            fprintf(L->log, "%" PRId64 ",%" PRId64 ",%.6g,%.6g,%g,%.3f,%.3f\n", L->step, L->epoch,
+            fprintf(L->log, "%" PRId64 ",%" PRId64 ",%.9g,%.9g,%g,%.3f,%.3f\n", L->step, L->epoch,
                     dl, gl, L->o->cfg.lr, L->t_data, L->t_compute);
             fflush(L->log);
             if (tty || L->step % (L->o->log_every * 10) == 0) progress(L, dl, gl, tty);

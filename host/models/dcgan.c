@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "gancl/conv.h"
+#include "gancl/nn_ops.h"
 
 static struct gc_tensor *param(struct gc_param_group *grp, int idx, const char *kind, int ndim,
                                const int64_t *shape)
@@ -32,10 +33,10 @@ static void widths(const struct gc_gan_config *cfg, bool gen, int l, int nl, int
 
 static enum gc_dcgan_norm norm_of(const struct gc_gan_config *cfg, bool gen, int l, int nl)
 {
-    if (l == nl - 1) return GC_NORM_NONE;
-    if (gen) return GC_NORM_BATCH;
-    if (l == 0) return GC_NORM_NONE;
-    return cfg->critic_bn ? GC_NORM_BATCH : cfg->critic_ln ? GC_NORM_LAYER : GC_NORM_NONE;
+    if (l == nl - 1) return GC_DCGAN_NORM_NONE;
+    if (gen) return GC_DCGAN_NORM_BATCH;
+    if (l == 0) return GC_DCGAN_NORM_NONE;
+    return cfg->critic_bn ? GC_DCGAN_NORM_BATCH : cfg->critic_ln ? GC_DCGAN_NORM_LAYER : GC_DCGAN_NORM_NONE;
 }
 
 void gc_dcgan_declare(struct gc_graph *g, const struct gc_gan_config *cfg, bool generator,
@@ -44,6 +45,7 @@ void gc_dcgan_declare(struct gc_graph *g, const struct gc_gan_config *cfg, bool 
     int nl = cfg->image_size == 64 ? 5 : 4, idx = 0;
     int64_t side = generator ? 4 : cfg->image_size;
     net->group = gc_param_group(g, generator ? "netG" : "netD");
+    net->buffers = gc_param_group(g, generator ? "netG.buffers" : "netD.buffers");
     net->generator = generator;
     net->n_layers = nl;
     for (int l = 0; l < nl; l++) {
@@ -59,38 +61,35 @@ void gc_dcgan_declare(struct gc_graph *g, const struct gc_gan_config *cfg, bool 
         if (!generator) side = l == nl - 1 ? 1 : side / 2;
         else if (l > 0) side *= 2;
         L->norm = norm_of(cfg, generator, l, nl);
-        if (L->norm != GC_NORM_NONE) {
+        if (L->norm != GC_DCGAN_NORM_NONE) {
             int64_t cs[3] = {out, side, side};
-            int nd = L->norm == GC_NORM_LAYER ? 3 : 1;
+            int nd = L->norm == GC_DCGAN_NORM_LAYER ? 3 : 1;
             L->gamma = param(net->group, idx, "weight", nd, cs);
-            L->beta = param(net->group, idx++, "bias", nd, cs);
+            L->beta = param(net->group, idx, "bias", nd, cs);
+            if (L->norm == GC_DCGAN_NORM_BATCH) {
+                L->running_mean = param(net->buffers, idx, "running_mean", 1, cs);
+                L->running_var = param(net->buffers, idx, "running_var", 1, cs);
+            }
+            idx++;
         }
         if (l < nl - 1) idx++; /* the activation's index in nn.Sequential */
     }
 }
 
-/* Normalisation from graph ops over the axes where `stat` has size 1:
- * batch norm (training statistics over N, H, W) or layer norm (over C, H, W);
- * biased variance, eps 1e-5, affine. Made of ordinary ops, so it is
- * differentiable twice. */
 static struct gc_tensor *normalise(struct gc_graph *g, const struct gc_dcgan_layer *L,
-                                   struct gc_tensor *x)
+                                   struct gc_tensor *x, enum gc_bn_mode bn)
 {
-    int64_t n = gc_tensor_dim(x, 0), c = gc_tensor_dim(x, 1);
-    int64_t h = gc_tensor_dim(x, 2), w = gc_tensor_dim(x, 3);
-    bool bn = L->norm == GC_NORM_BATCH;
-    int64_t stat[4] = {bn ? 1 : n, bn ? c : 1, 1, 1}, aff[4] = {1, c, bn ? 1 : h, bn ? 1 : w};
-    float inv = 1.0f / (float)(bn ? n * h * w : c * h * w);
-    struct gc_tensor *mean = gc_scale(g, gc_sum_to(g, x, 4, stat), inv, 0.0f);
-    struct gc_tensor *xc = gc_sub(g, x, mean);
-    struct gc_tensor *var = gc_scale(g, gc_sum_to(g, gc_square(g, xc), 4, stat), inv, 1e-5f);
-    struct gc_tensor *xn = gc_div(g, xc, gc_sqrt(g, var));
-    return gc_add(g, gc_mul(g, xn, gc_reshape(g, L->gamma, 4, aff)),
-                  gc_reshape(g, L->beta, 4, aff));
+    if (L->norm == GC_DCGAN_NORM_LAYER) return gc_layer_norm(g, x, L->gamma, L->beta, 1e-5f);
+    if (bn == GC_BN_EVAL)
+        return gc_batch_norm_eval(g, x, L->gamma, L->beta, L->running_mean, L->running_var,
+                                  1e-5f);
+    bool upd = bn == GC_BN_TRAIN;
+    return gc_batch_norm(g, x, L->gamma, L->beta, upd ? L->running_mean : NULL,
+                         upd ? L->running_var : NULL, 0.1f, 1e-5f);
 }
 
 struct gc_tensor *gc_dcgan_forward(struct gc_graph *g, const struct gc_dcgan_net *net,
-                                   struct gc_tensor *x)
+                                   struct gc_tensor *x, enum gc_bn_mode bn)
 {
     for (int l = 0; l < net->n_layers; l++) {
         const struct gc_dcgan_layer *L = &net->layer[l];
@@ -98,7 +97,7 @@ struct gc_tensor *gc_dcgan_forward(struct gc_graph *g, const struct gc_dcgan_net
         x = net->generator ? gc_conv_transpose2d(g, x, L->w, geom) : gc_conv2d(g, x, L->w, geom);
         x = gc_bias_add(g, x, L->b);
         if (l == net->n_layers - 1) break;
-        if (L->norm != GC_NORM_NONE) x = normalise(g, L, x);
+        if (L->norm != GC_DCGAN_NORM_NONE) x = normalise(g, L, x, bn);
         x = net->generator ? gc_relu(g, x) : gc_leaky_relu(g, x, 0.2f);
     }
     return net->generator ? gc_tanh(g, x) : x;
@@ -114,6 +113,8 @@ gc_status gc_dcgan_init(const struct gc_dcgan_net *net, uint64_t seed)
         if (s == GC_OK) s = gc_param_fill(L->b, 0.0f);
         if (s == GC_OK && L->gamma) s = gc_param_init_normal(L->gamma, 1.0f, 0.02f, base + 1);
         if (s == GC_OK && L->beta) s = gc_param_fill(L->beta, 0.0f);
+        if (s == GC_OK && L->running_mean) s = gc_param_fill(L->running_mean, 0.0f);
+        if (s == GC_OK && L->running_var) s = gc_param_fill(L->running_var, 1.0f);
     }
     return s;
 }

@@ -71,7 +71,7 @@ static struct gc_tensor *gradient_penalty(struct gc_gan *m, struct gc_tensor *re
     int64_t es[4] = {m->cfg.batch, 1, 1, 1};
     struct gc_tensor *eps = gc_rand_uniform(g, m->cfg.seed * 7919u + 3, 4, es);
     struct gc_tensor *xhat = gc_add(g, fake, gc_mul(g, eps, gc_sub(g, real, fake))), *gx;
-    if (gc_grad(g, gc_sum(g, gc_dcgan_forward(g, &m->D, xhat)), 1, &xhat, &gx) != GC_OK)
+    if (gc_grad(g, gc_sum(g, gc_dcgan_forward(g, &m->D, xhat, GC_BN_TRAIN)), 1, &xhat, &gx) != GC_OK)
         return NULL;
     struct gc_tensor *norm = gc_sqrt(g, gc_sum_to(g, gc_square(g, gx), 4, es));
     return gc_scale(g, gc_mean(g, gc_square(g, gc_scale(g, norm, 1.0f, -1.0f))),
@@ -84,11 +84,11 @@ static void build_losses(struct gc_gan *m)
     int64_t rs[4];
     img_shape(&m->cfg, m->cfg.batch, rs);
     m->real = gc_input(g, "real", 4, rs);
-    struct gc_tensor *fake = gc_detach(g, gc_dcgan_forward(g, &m->G, latents(m, 1, rs[0])));
-    struct gc_tensor *d_real = gc_dcgan_forward(g, &m->D, m->real);
-    struct gc_tensor *d_fake = gc_dcgan_forward(g, &m->D, fake);
-    struct gc_tensor *fake2 = gc_dcgan_forward(g, &m->G, latents(m, 2, rs[0]));
-    struct gc_tensor *d_g = gc_dcgan_forward(g, &m->D, fake2);
+    struct gc_tensor *fake = gc_detach(g, gc_dcgan_forward(g, &m->G, latents(m, 1, rs[0]), GC_BN_TRAIN));
+    struct gc_tensor *d_real = gc_dcgan_forward(g, &m->D, m->real, GC_BN_TRAIN);
+    struct gc_tensor *d_fake = gc_dcgan_forward(g, &m->D, fake, GC_BN_TRAIN);
+    struct gc_tensor *fake2 = gc_dcgan_forward(g, &m->G, latents(m, 2, rs[0]), GC_BN_TRAIN);
+    struct gc_tensor *d_g = gc_dcgan_forward(g, &m->D, fake2, GC_BN_TRAIN);
     if (m->cfg.loss == GC_GAN_BCE) {
         m->d_loss = gc_add(g, gc_bce_with_logits_const(g, d_real, 1.0f),
                            gc_bce_with_logits_const(g, d_fake, 0.0f));
@@ -127,9 +127,9 @@ static gc_status sample_plans(struct gc_gan *m)
 {
     struct gc_graph *g = m->g;
     int64_t zs[4] = {SAMPLE_BATCH, m->cfg.nz, 1, 1};
-    m->fixed_out = gc_dcgan_forward(g, &m->G, latents(m, 5, SAMPLE_BATCH));
+    m->fixed_out = gc_dcgan_forward(g, &m->G, latents(m, 5, SAMPLE_BATCH), GC_BN_BATCH);
     m->user_z = gc_input(g, "z", 4, zs);
-    m->user_out = gc_dcgan_forward(g, &m->G, m->user_z);
+    m->user_out = gc_dcgan_forward(g, &m->G, m->user_z, GC_BN_EVAL);
     gc_status s = gc_graph_status(g);
     if (s == GC_OK) s = gc_plan_create(g, 1, &m->fixed_out, &m->fixed_plan);
     if (s == GC_OK) s = gc_plan_create(g, 1, &m->user_out, &m->user_plan);
@@ -157,6 +157,8 @@ static gc_status build(struct gc_gan *m)
     s = gc_graph_status(m->g);
     if (s == GC_OK) s = gc_param_group_alloc(m->G.group);
     if (s == GC_OK) s = gc_param_group_alloc(m->D.group);
+    if (s == GC_OK) s = gc_param_group_alloc(m->G.buffers);
+    if (s == GC_OK) s = gc_param_group_alloc(m->D.buffers);
     if (s == GC_OK) s = phase_plan(m, m->d_loss, m->D.group, &m->d_plan);
     if (s == GC_OK) s = phase_plan(m, m->g_loss, m->G.group, &m->g_plan);
     if (s == GC_OK) s = sample_plans(m);

@@ -83,7 +83,7 @@ static gc_status add_group(struct writer *w, struct gc_param_group *grp, struct 
         if (s != GC_OK) return s;
     }
     int64_t flat[1] = {gc_param_group_numel(grp)};
-    for (int i = 0; i < gc_optim_state_count(o); i++) {
+    for (int i = 0; i < (o ? gc_optim_state_count(o) : 0); i++) {
         snprintf(name, sizeof name, "optim.%s.%s", gc_param_group_name(grp),
                  gc_optim_state_name(o, i));
         float *buf = add_tensor(w, name, 1, flat);
@@ -149,6 +149,8 @@ gc_status gc_gan_save(struct gc_gan *m, const char *path, int n_meta, const char
     for (int i = 0; i < n_meta && s == GC_OK; i++) s = add_meta(&w, keys[i], values[i]);
     if (s == GC_OK) s = add_group(&w, m->G.group, m->og);
     if (s == GC_OK) s = add_group(&w, m->D.group, m->od);
+    if (s == GC_OK) s = add_group(&w, m->G.buffers, NULL);
+    if (s == GC_OK) s = add_group(&w, m->D.buffers, NULL);
     if (s == GC_OK) s = gc_safetensors_save(path, w.t, w.n, w.meta, w.n_meta);
     writer_free(&w);
     return s;
@@ -170,7 +172,7 @@ static gc_status load_group(struct gc_safetensors *st, struct gc_param_group *gr
     }
     int64_t flat[1] = {gc_param_group_numel(grp)};
     float *buf = gc_malloc(sizeof(float) * (size_t)flat[0]);
-    for (int i = 0; i < gc_optim_state_count(o) && s == GC_OK; i++) {
+    for (int i = 0; i < (o ? gc_optim_state_count(o) : 0) && s == GC_OK; i++) {
         snprintf(name, sizeof name, "optim.%s.%s", gc_param_group_name(grp),
                  gc_optim_state_name(o, i));
         s = buf ? gc_safetensors_read_f32(st, name, buf, 1, flat)
@@ -302,6 +304,8 @@ gc_status gc_gan_load(struct gc_gan *m, const char *path)
                      path, c.model);
     if (s == GC_OK) s = load_group(st, m->G.group, m->og, path);
     if (s == GC_OK) s = load_group(st, m->D.group, m->od, path);
+    if (s == GC_OK) s = load_group(st, m->G.buffers, NULL, path);
+    if (s == GC_OK) s = load_group(st, m->D.buffers, NULL, path);
     if (s == GC_OK) s = restore_counters(st, m, path);
     gc_safetensors_destroy(st);
     return s;

@@ -64,7 +64,8 @@ gc_status gc_gan_g_step(struct gc_gan *m);
 gc_status gc_gan_losses(struct gc_gan *m, float *d_loss, float *g_loss);
 /* 64 samples from fixed latents: out holds 64 * channels * size * size. */
 gc_status gc_gan_sample_fixed(struct gc_gan *m, float *out);
-/* n samples from latents z (n, nz) given by the caller. */
+/* n samples from latents z (n, nz) given by the caller; batch norm in eval
+ * mode (running statistics), so each sample depends only on its latent. */
 gc_status gc_gan_sample(struct gc_gan *m, const float *z, int n, float *out);
 
 /* Training state for checkpoints: every parameter group, its optimizer
