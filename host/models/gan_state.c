@@ -14,85 +14,9 @@
 #include "gancl/safetensors.h"
 #include "graph/graph_impl.h"
 #include "models/gan_impl.h"
+#include "models/state_io.h"
 
-#define MAX_ENTRIES 128
 #define FORMAT "gan-cl-gan-1"
-
-struct writer {
-    struct gc_st_tensor t[MAX_ENTRIES];
-    char *names[MAX_ENTRIES];
-    float *bufs[MAX_ENTRIES];
-    int n;
-    struct gc_st_meta meta[64];
-    char *meta_vals[64];
-    int n_meta;
-};
-
-static void writer_free(struct writer *w)
-{
-    for (int i = 0; i < w->n; i++) {
-        gc_free(w->names[i]);
-        gc_free(w->bufs[i]);
-    }
-    for (int i = 0; i < w->n_meta; i++) gc_free(w->meta_vals[i]);
-}
-
-static float *add_tensor(struct writer *w, const char *name, int ndim, const int64_t *shape)
-{
-    if (w->n == MAX_ENTRIES) return NULL;
-    int64_t n = 1;
-    for (int d = 0; d < ndim; d++) n *= shape[d];
-    float *buf = gc_malloc(sizeof(float) * (size_t)(n ? n : 1));
-    char *nm = gc_strdup(name);
-    if (!buf || !nm) {
-        gc_free(buf);
-        gc_free(nm);
-        return NULL;
-    }
-    struct gc_st_tensor *t = &w->t[w->n];
-    t->name = nm;
-    t->dtype = GC_ST_F32;
-    t->ndim = ndim;
-    for (int d = 0; d < ndim; d++) t->shape[d] = shape[d];
-    t->data = buf;
-    t->nbytes = sizeof(float) * (size_t)n;
-    w->names[w->n] = nm;
-    w->bufs[w->n++] = buf;
-    return buf;
-}
-
-static gc_status add_meta(struct writer *w, const char *key, const char *value)
-{
-    if (w->n_meta == 64) return gc_error(GC_LIMIT, "checkpoint: too much metadata");
-    char *v = gc_strdup(value);
-    if (!v) return gc_error(GC_NOMEM, "checkpoint: out of host memory");
-    w->meta[w->n_meta] = (struct gc_st_meta){key, v};
-    w->meta_vals[w->n_meta++] = v;
-    return GC_OK;
-}
-
-static gc_status add_group(struct writer *w, struct gc_param_group *grp, struct gc_optim *o)
-{
-    char name[256];
-    for (int i = 0; i < gc_param_group_count(grp); i++) {
-        struct gc_tensor *p = gc_param_group_at(grp, i);
-        snprintf(name, sizeof name, "%s.%s", gc_param_group_name(grp), gc_tensor_name(p));
-        float *buf = add_tensor(w, name, p->ndim, p->shape);
-        if (!buf) return gc_error(GC_NOMEM, "checkpoint: out of host memory");
-        gc_status s = gc_param_read(p, buf);
-        if (s != GC_OK) return s;
-    }
-    int64_t flat[1] = {gc_param_group_numel(grp)};
-    for (int i = 0; i < (o ? gc_optim_state_count(o) : 0); i++) {
-        snprintf(name, sizeof name, "optim.%s.%s", gc_param_group_name(grp),
-                 gc_optim_state_name(o, i));
-        float *buf = add_tensor(w, name, 1, flat);
-        if (!buf) return gc_error(GC_NOMEM, "checkpoint: out of host memory");
-        gc_status s = gc_optim_state_read(o, i, buf);
-        if (s != GC_OK) return s;
-    }
-    return GC_OK;
-}
 
 static char *config_json(const struct gc_gan_config *c)
 {
@@ -122,93 +46,37 @@ static char *config_json(const struct gc_gan_config *c)
     return text;
 }
 
-static gc_status add_counters(struct writer *w, const struct gc_gan *m)
-{
-    char v[4][32];
-    snprintf(v[0], sizeof v[0], "%" PRId64, gc_optim_steps(m->od));
-    snprintf(v[1], sizeof v[1], "%" PRId64, gc_optim_steps(m->og));
-    snprintf(v[2], sizeof v[2], "%" PRIu64, gc_plan_rng_counter(m->d_plan));
-    snprintf(v[3], sizeof v[3], "%" PRIu64, gc_plan_rng_counter(m->g_plan));
-    static const char *keys[4] = {"optim.netD.steps", "optim.netG.steps", "rng.d_plan",
-                                  "rng.g_plan"};
-    gc_status s = GC_OK;
-    for (int i = 0; i < 4 && s == GC_OK; i++) s = add_meta(w, keys[i], v[i]);
-    return s;
-}
-
 gc_status gc_gan_save(struct gc_gan *m, const char *path, int n_meta, const char *const *keys,
                       const char *const *values)
 {
-    struct writer w;
-    memset(&w, 0, sizeof w);
+    struct gc_state_writer w;
+    gc__sw_init(&w);
     char *cfg = config_json(&m->cfg);
-    gc_status s = cfg ? add_meta(&w, "config", cfg) : gc_error(GC_NOMEM, "checkpoint: JSON");
+    gc_status s = cfg ? gc__sw_meta(&w, "config", cfg) : gc_error(GC_NOMEM, "checkpoint: JSON");
     cJSON_free(cfg);
-    if (s == GC_OK) s = add_meta(&w, "format", FORMAT);
-    if (s == GC_OK) s = add_counters(&w, m);
-    for (int i = 0; i < n_meta && s == GC_OK; i++) s = add_meta(&w, keys[i], values[i]);
-    if (s == GC_OK) s = add_group(&w, m->G.group, m->og);
-    if (s == GC_OK) s = add_group(&w, m->D.group, m->od);
-    if (s == GC_OK) s = add_group(&w, m->G.buffers, NULL);
-    if (s == GC_OK) s = add_group(&w, m->D.buffers, NULL);
-    if (s == GC_OK) s = gc_safetensors_save(path, w.t, w.n, w.meta, w.n_meta);
-    writer_free(&w);
+    if (s == GC_OK) s = gc__sw_meta(&w, "format", FORMAT);
+    if (s == GC_OK) s = gc__sw_meta_u64(&w, "rng.d_plan", gc_plan_rng_counter(m->d_plan));
+    if (s == GC_OK) s = gc__sw_meta_u64(&w, "rng.g_plan", gc_plan_rng_counter(m->g_plan));
+    for (int i = 0; i < n_meta && s == GC_OK; i++) s = gc__sw_meta(&w, keys[i], values[i]);
+    if (s == GC_OK) s = gc__sw_group(&w, m->G.group, m->og);
+    if (s == GC_OK) s = gc__sw_group(&w, m->D.group, m->od);
+    if (s == GC_OK) s = gc__sw_group(&w, m->G.buffers, NULL);
+    if (s == GC_OK) s = gc__sw_group(&w, m->D.buffers, NULL);
+    if (s == GC_OK) s = gc__sw_save(&w, path);
+    gc__sw_free(&w);
     return s;
-}
-
-static gc_status load_group(struct gc_safetensors *st, struct gc_param_group *grp,
-                            struct gc_optim *o, const char *path)
-{
-    char name[256];
-    gc_status s = GC_OK;
-    for (int i = 0; i < gc_param_group_count(grp) && s == GC_OK; i++) {
-        struct gc_tensor *p = gc_param_group_at(grp, i);
-        snprintf(name, sizeof name, "%s.%s", gc_param_group_name(grp), gc_tensor_name(p));
-        float *buf = gc_malloc(sizeof(float) * (size_t)p->numel);
-        s = buf ? gc_safetensors_read_f32(st, name, buf, p->ndim, p->shape)
-                : gc_error(GC_NOMEM, "checkpoint: out of host memory");
-        if (s == GC_OK) s = gc_param_write(p, buf);
-        gc_free(buf);
-    }
-    int64_t flat[1] = {gc_param_group_numel(grp)};
-    float *buf = gc_malloc(sizeof(float) * (size_t)flat[0]);
-    for (int i = 0; i < (o ? gc_optim_state_count(o) : 0) && s == GC_OK; i++) {
-        snprintf(name, sizeof name, "optim.%s.%s", gc_param_group_name(grp),
-                 gc_optim_state_name(o, i));
-        s = buf ? gc_safetensors_read_f32(st, name, buf, 1, flat)
-                : gc_error(GC_NOMEM, "checkpoint: out of host memory");
-        if (s == GC_OK) s = gc_optim_state_write(o, i, buf);
-    }
-    gc_free(buf);
-    return s == GC_OK ? s : gc_error_context(s, "%s", path);
-}
-
-static gc_status meta_u64(struct gc_safetensors *st, const char *key, const char *path,
-                          uint64_t *out)
-{
-    const char *v = gc_safetensors_meta_get(st, key);
-    char *end = NULL;
-    if (v) *out = strtoull(v, &end, 10);
-    if (!v || !*v || *end)
-        return gc_error(GC_FORMAT, "%s: checkpoint metadata '%s' missing or not a number", path,
-                        key);
-    return GC_OK;
 }
 
 static gc_status restore_counters(struct gc_safetensors *st, struct gc_gan *m, const char *path)
 {
-    uint64_t v[4];
-    static const char *keys[4] = {"optim.netD.steps", "optim.netG.steps", "rng.d_plan",
-                                  "rng.g_plan"};
-    for (int i = 0; i < 4; i++) {
-        gc_status s = meta_u64(st, keys[i], path, &v[i]);
-        if (s != GC_OK) return s;
+    uint64_t d, g;
+    gc_status s = gc__sr_meta_u64(st, "rng.d_plan", path, &d);
+    if (s == GC_OK) s = gc__sr_meta_u64(st, "rng.g_plan", path, &g);
+    if (s == GC_OK) {
+        gc_plan_set_rng_counter(m->d_plan, d);
+        gc_plan_set_rng_counter(m->g_plan, g);
     }
-    gc_optim_set_steps(m->od, (int64_t)v[0]);
-    gc_optim_set_steps(m->og, (int64_t)v[1]);
-    gc_plan_set_rng_counter(m->d_plan, v[2]);
-    gc_plan_set_rng_counter(m->g_plan, v[3]);
-    return GC_OK;
+    return s;
 }
 
 static int json_int(const cJSON *o, const char *k, int def)
@@ -258,15 +126,7 @@ static gc_status parse_config(const char *text, const char *path, struct gc_gan_
 
 static gc_status open_checkpoint(const char *path, struct gc_safetensors **st)
 {
-    gc_status s = gc_safetensors_load(st, path);
-    if (s != GC_OK) return s;
-    const char *fmt = gc_safetensors_meta_get(*st, "format");
-    if (!fmt || strcmp(fmt, FORMAT) != 0) {
-        gc_safetensors_destroy(*st);
-        return gc_error(GC_FORMAT, "%s: not a gan-cl GAN checkpoint (format '%s')", path,
-                        fmt ? fmt : "none");
-    }
-    return GC_OK;
+    return gc__sr_open(path, FORMAT, st);
 }
 
 gc_status gc_gan_config_read(const char *path, struct gc_gan_config *cfg)
@@ -302,10 +162,10 @@ gc_status gc_gan_load(struct gc_gan *m, const char *path)
                        c.loss != m->cfg.loss || c.optim != m->cfg.optim))
         s = gc_error(GC_FORMAT, "%s: checkpoint of '%s' does not match the model being built",
                      path, c.model);
-    if (s == GC_OK) s = load_group(st, m->G.group, m->og, path);
-    if (s == GC_OK) s = load_group(st, m->D.group, m->od, path);
-    if (s == GC_OK) s = load_group(st, m->G.buffers, NULL, path);
-    if (s == GC_OK) s = load_group(st, m->D.buffers, NULL, path);
+    if (s == GC_OK) s = gc__sr_group(st, m->G.group, m->og, path);
+    if (s == GC_OK) s = gc__sr_group(st, m->D.group, m->od, path);
+    if (s == GC_OK) s = gc__sr_group(st, m->G.buffers, NULL, path);
+    if (s == GC_OK) s = gc__sr_group(st, m->D.buffers, NULL, path);
     if (s == GC_OK) s = restore_counters(st, m, path);
     gc_safetensors_destroy(st);
     return s;
