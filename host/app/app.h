@@ -4,6 +4,8 @@
 #ifndef GANCL_APP_H
 #define GANCL_APP_H
 
+#include <signal.h>
+
 #include "gancl/status.h"
 
 /* Exit statuses: 0 ok, 1 runtime failure, 2 usage / no such device, 130 interrupted. */
@@ -15,6 +17,8 @@
 int gc_cmd_devices(int argc, char **argv);
 int gc_cmd_cache(int argc, char **argv);
 int gc_cmd_train(int argc, char **argv);
+/* train --model cyclegan*: its own options (train_cyclegan.c). */
+int gc_train_cyclegan(int argc, char **argv, volatile sig_atomic_t *interrupted);
 int gc_cmd_sample(int argc, char **argv);
 
 /* Prints "gan-cl: <message>" for a failed status and returns its exit code. */

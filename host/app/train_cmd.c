@@ -53,7 +53,8 @@ static void usage(FILE *f)
             "  --resume DIR        continue the run in DIR from checkpoints/latest.safetensors\n"
             "  --sample-every N    sample grid every N steps (default 250)\n"
             "  --checkpoint-every N  checkpoint every N steps (default 500; latest is kept)\n"
-            "  --log-every N       log.csv line every N steps (default 10)\n",
+            "  --log-every N       log.csv line every N steps (default 10)\n\n"
+            "CycleGAN: gan-cl train --model cyclegan64 --help\n",
             gc_gan_preset_names(), GC_FMNIST_DEFAULT_DIR);
 }
 
@@ -157,6 +158,14 @@ int gc_cmd_train(int argc, char **argv)
             usage(stdout);
             return GC_EXIT_OK;
         }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--model") == 0 && strncmp(argv[i + 1], "cyclegan", 8) == 0)
+            return gc_train_cyclegan(argc, argv, &interrupted);
     int rc = base_config(argc, argv, &o);
     if (rc != GC_EXIT_OK) return rc;
     int c;
@@ -173,11 +182,6 @@ int gc_cmd_train(int argc, char **argv)
         fprintf(stderr, "gan-cl train: unexpected argument '%s'\n", argv[optind]);
         return GC_EXIT_USAGE;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     o.interrupted = &interrupted;
     return gc_train_run(&o);
 }

@@ -19,6 +19,7 @@
 #include "gancl/idx.h"
 #include "gancl/image.h"
 #include "report.h"
+#include "run_common.h"
 
 struct loop {
     struct gc_train_opts *o;
@@ -37,29 +38,12 @@ struct loop {
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* splitmix64: the shuffle's generator (host side, seeded per epoch). */
-static uint64_t mix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return gc_app_now();
 }
 
 static void shuffle_epoch(struct loop *L)
 {
-    uint64_t s = L->o->cfg.seed * 1000003u + (uint64_t)L->epoch;
-    for (int64_t i = 0; i < L->ds.n; i++) L->order[i] = i;
-    for (int64_t i = L->ds.n - 1; i > 0; i--) {
-        int64_t j = (int64_t)(mix(&s) % (uint64_t)(i + 1)), t = L->order[i];
-        L->order[i] = L->order[j];
-        L->order[j] = t;
-    }
+    gc_app_permutation(L->order, L->ds.n, L->o->cfg.seed * 1000003u + (uint64_t)L->epoch);
 }
 
 /* The next batch in [-1, 1], padded to the model's size (28 -> 32). */
@@ -93,13 +77,7 @@ static gc_status parse_data(const char *spec, int *cls)
 
 static gc_status make_dirs(struct loop *L)
 {
-    char p[1200];
-    gc_status s = gc_mkdirs(L->dir);
-    snprintf(p, sizeof p, "%s/samples", L->dir);
-    if (s == GC_OK) s = gc_mkdirs(p);
-    snprintf(p, sizeof p, "%s/checkpoints", L->dir);
-    if (s == GC_OK) s = gc_mkdirs(p);
-    return s;
+    return gc_app_make_run_dirs(L->dir);
 }
 
 static void write_options(struct loop *L)
@@ -290,16 +268,7 @@ static gc_status setup(struct loop *L)
 
 static void run_dir_name(struct loop *L)
 {
-    if (L->o->resume) snprintf(L->dir, sizeof L->dir, "%s", L->o->resume);
-    else if (L->o->run_dir) snprintf(L->dir, sizeof L->dir, "%s", L->o->run_dir);
-    else {
-        time_t t = time(NULL);
-        struct tm tm;
-        localtime_r(&t, &tm);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-        snprintf(L->dir, sizeof L->dir, "runs/%s-%s", L->o->cfg.model, stamp);
-    }
+    gc_app_run_dir(L->o->cfg.model, L->o->run_dir, L->o->resume, L->dir, sizeof L->dir);
 }
 
 static void teardown(struct loop *L)

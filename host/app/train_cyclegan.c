@@ -1,0 +1,442 @@
+/* SPDX-License-Identifier: MIT */
+/* `gan-cl train --model cyclegan64|cyclegan128|cyclegan`: unpaired
+ * translation between two domains. Options follow the reference
+ * implementation's names (--netG, --n_epochs, --lambda_A, ...). Domains:
+ * two Fashion-MNIST classes (--dataA/--dataB fashion-mnist:CLASS). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "gancl/alloc.h"
+#include "gancl/cyclegan.h"
+#include "gancl/idx.h"
+#include "gancl/image.h"
+#include "gancl/safetensors.h"
+#include "run_common.h"
+
+struct cg_opts {
+    struct gc_cyclegan_config cfg;
+    const char *data_a, *data_b, *device, *run_dir, *resume;
+    long steps, sample_every, ckpt_every, log_every;
+};
+
+struct domain {
+    struct gc_fmnist ds;
+    int64_t *order;
+};
+
+struct cg_loop {
+    struct cg_opts *o;
+    struct gc_device *dev;
+    struct gc_cyclegan *m;
+    struct domain a, b;
+    int64_t step, epoch, pos;
+    float *xa, *xb;
+    char dir[1024];
+    FILE *log;
+    double t_start, t_data, t_compute;
+    volatile sig_atomic_t *interrupted;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gan-cl train --model cyclegan64|cyclegan128|cyclegan [options]\n\n"
+               "  --dataA SPEC --dataB SPEC  the two domains: fashion-mnist:CLASS each\n"
+               "                      (default fashion-mnist:sneaker / fashion-mnist:ankle-boot)\n"
+               "  --netG resnet_6blocks|resnet_9blocks  (preset: 6 blocks; cyclegan: 9)\n"
+               "  --n_layers_D N      PatchGAN depth (default 3: basic)\n"
+               "  --ngf N --ndf N     widths (default 64)\n"
+               "  --input_nc N --output_nc N  channels (default 3; 1 for Fashion-MNIST)\n"
+               "  --crop_size N       training image size (default: the preset's)\n"
+               "  --n_epochs N --n_epochs_decay N  constant then linearly decaying lr (100, 100)\n"
+               "  --steps N           stop after N steps (default: all epochs)\n"
+               "  --lr X --beta1 X    Adam (2e-4, 0.5)\n"
+               "  --lambda_A X --lambda_B X --lambda_identity X  (10, 10, 0.5)\n"
+               "  --pool_size N       image pool per discriminator (50)\n"
+               "  --seed S --device SEL --run DIR --resume DIR\n"
+               "  --sample-every N --checkpoint-every N --log-every N  (500, 1000, 10)\n");
+}
+
+enum { C_MODEL = 300, C_DA, C_DB, C_NETG, C_NLD, C_NGF, C_NDF, C_INC, C_ONC, C_CROP, C_NE,
+       C_NED, C_STEPS, C_LR, C_B1, C_LA, C_LB, C_LI, C_POOL, C_SEED, C_DEV, C_RUN, C_RES,
+       C_SE, C_CE, C_LE, C_HELP };
+
+static const struct option cg_long[] = {
+    {"model", required_argument, NULL, C_MODEL}, {"dataA", required_argument, NULL, C_DA},
+    {"dataB", required_argument, NULL, C_DB}, {"netG", required_argument, NULL, C_NETG},
+    {"n_layers_D", required_argument, NULL, C_NLD}, {"ngf", required_argument, NULL, C_NGF},
+    {"ndf", required_argument, NULL, C_NDF}, {"input_nc", required_argument, NULL, C_INC},
+    {"output_nc", required_argument, NULL, C_ONC}, {"crop_size", required_argument, NULL, C_CROP},
+    {"n_epochs", required_argument, NULL, C_NE}, {"n_epochs_decay", required_argument, NULL, C_NED},
+    {"steps", required_argument, NULL, C_STEPS}, {"lr", required_argument, NULL, C_LR},
+    {"beta1", required_argument, NULL, C_B1}, {"lambda_A", required_argument, NULL, C_LA},
+    {"lambda_B", required_argument, NULL, C_LB}, {"lambda_identity", required_argument, NULL, C_LI},
+    {"pool_size", required_argument, NULL, C_POOL}, {"seed", required_argument, NULL, C_SEED},
+    {"device", required_argument, NULL, C_DEV}, {"run", required_argument, NULL, C_RUN},
+    {"resume", required_argument, NULL, C_RES}, {"sample-every", required_argument, NULL, C_SE},
+    {"checkpoint-every", required_argument, NULL, C_CE}, {"log-every", required_argument, NULL, C_LE},
+    {"help", no_argument, NULL, C_HELP}, {NULL, 0, NULL, 0}};
+
+static bool num(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi) return false;
+    *out = v;
+    return true;
+}
+
+static bool real(const char *s, float *out)
+{
+    char *end;
+    *out = strtof(s, &end);
+    return end != s && !*end;
+}
+
+static int set_int(const char *name, const char *v, long lo, long hi, int *dst)
+{
+    long n;
+    if (!num(v, lo, hi, &n)) {
+        fprintf(stderr, "gan-cl train: invalid value '%s' for --%s\n", v, name);
+        return GC_EXIT_USAGE;
+    }
+    *dst = (int)n;
+    return GC_EXIT_OK;
+}
+
+static int set_float(const char *name, const char *v, float *dst)
+{
+    if (!real(v, dst)) {
+        fprintf(stderr, "gan-cl train: invalid value '%s' for --%s\n", v, name);
+        return GC_EXIT_USAGE;
+    }
+    return GC_EXIT_OK;
+}
+
+static int apply(int c, const char *v, struct cg_opts *o)
+{
+    struct gc_cyclegan_config *g = &o->cfg;
+    int tmp = 0, rc;
+    switch (c) {
+    case C_MODEL: case C_RES: return GC_EXIT_OK;
+    case C_DA: o->data_a = v; return GC_EXIT_OK;
+    case C_DB: o->data_b = v; return GC_EXIT_OK;
+    case C_DEV: o->device = v; return GC_EXIT_OK;
+    case C_RUN: o->run_dir = v; return GC_EXIT_OK;
+    case C_NETG:
+        if (strcmp(v, "resnet_6blocks") == 0) g->n_blocks = 6;
+        else if (strcmp(v, "resnet_9blocks") == 0) g->n_blocks = 9;
+        else {
+            fprintf(stderr, "gan-cl train: --netG %s: this build has resnet_6blocks and "
+                            "resnet_9blocks\n", v);
+            return GC_EXIT_USAGE;
+        }
+        return GC_EXIT_OK;
+    case C_NLD: return set_int("n_layers_D", v, 1, 6, &g->n_layers_D);
+    case C_NGF: return set_int("ngf", v, 1, 1024, &g->ngf);
+    case C_NDF: return set_int("ndf", v, 1, 1024, &g->ndf);
+    case C_INC: return set_int("input_nc", v, 1, 4, &g->input_nc);
+    case C_ONC: return set_int("output_nc", v, 1, 4, &g->output_nc);
+    case C_CROP: return set_int("crop_size", v, 16, 4096, &g->size);
+    case C_NE: return set_int("n_epochs", v, 0, 100000, &g->n_epochs);
+    case C_NED: return set_int("n_epochs_decay", v, 0, 100000, &g->n_epochs_decay);
+    case C_POOL: return set_int("pool_size", v, 0, 10000, &g->pool_size);
+    case C_STEPS: rc = set_int("steps", v, 1, 2000000000, &tmp); o->steps = tmp; return rc;
+    case C_SE: rc = set_int("sample-every", v, 1, 2000000000, &tmp); o->sample_every = tmp; return rc;
+    case C_CE: rc = set_int("checkpoint-every", v, 1, 2000000000, &tmp); o->ckpt_every = tmp; return rc;
+    case C_LE: rc = set_int("log-every", v, 1, 2000000000, &tmp); o->log_every = tmp; return rc;
+    case C_SEED: rc = set_int("seed", v, 0, 2147483647, &tmp); g->seed = (uint64_t)tmp; return rc;
+    case C_LR: return set_float("lr", v, &g->lr);
+    case C_B1: return set_float("beta1", v, &g->beta1);
+    case C_LA: return set_float("lambda_A", v, &g->lambda_A);
+    case C_LB: return set_float("lambda_B", v, &g->lambda_B);
+    case C_LI: return set_float("lambda_identity", v, &g->lambda_identity);
+    default: usage(stderr); return GC_EXIT_USAGE;
+    }
+}
+
+/* A Fashion-MNIST class as a domain, images padded to the crop size and
+ * replicated to the channel count. */
+static gc_status load_domain(const char *spec, struct domain *d)
+{
+    int cls = -1;
+    gc_status s = strncmp(spec, "fashion-mnist:", 14) == 0
+                      ? gc_fmnist_class_parse(spec + 14, &cls)
+                      : gc_error(GC_INVALID_ARG, "domain '%s': expected fashion-mnist:CLASS", spec);
+    if (s == GC_OK) s = gc_fmnist_load(&d->ds, NULL, GC_FMNIST_TRAIN, cls);
+    if (s == GC_OK) d->order = gc_calloc((size_t)d->ds.n, sizeof *d->order);
+    if (s == GC_OK && !d->order) s = gc_error(GC_NOMEM, "domain: out of host memory");
+    return s;
+}
+
+static void image_of(const struct gc_fmnist *ds, int64_t i, const struct gc_cyclegan_config *c,
+                     int nc, float *out)
+{
+    int pad = (c->size - ds->w) / 2;
+    int64_t per = (int64_t)c->size * c->size;
+    gc_fmnist_to_float(out, ds, i, 1, pad);
+    for (int ch = 1; ch < nc; ch++) memcpy(out + ch * per, out, sizeof(float) * (size_t)per);
+}
+
+static int64_t epoch_len(const struct cg_loop *L)
+{
+    return L->a.ds.n > L->b.ds.n ? L->a.ds.n : L->b.ds.n;
+}
+
+static void start_epoch(struct cg_loop *L)
+{
+    gc_app_permutation(L->a.order, L->a.ds.n, L->o->cfg.seed * 1000003u + (uint64_t)L->epoch);
+    gc_cyclegan_set_lr(L->m, gc_cyclegan_lr(&L->o->cfg, (int)L->epoch));
+}
+
+/* A in epoch order; B drawn at random (the reference's unaligned dataset). */
+static void next_pair(struct cg_loop *L)
+{
+    double t0 = gc_app_now();
+    if (L->pos >= epoch_len(L)) {
+        L->epoch++;
+        L->pos = 0;
+        start_epoch(L);
+    }
+    uint64_t s = L->o->cfg.seed * 0x9E3779B9u + (uint64_t)L->epoch * 1000003u + (uint64_t)L->pos;
+    int64_t ia = L->a.order[L->pos % L->a.ds.n];
+    int64_t ib = (int64_t)(gc_app_mix(&s) % (uint64_t)L->b.ds.n);
+    image_of(&L->a.ds, ia, &L->o->cfg, L->o->cfg.input_nc, L->xa);
+    image_of(&L->b.ds, ib, &L->o->cfg, L->o->cfg.output_nc, L->xb);
+    L->pos++;
+    L->t_data += gc_app_now() - t0;
+}
+
+static gc_status save(struct cg_loop *L, bool copy)
+{
+    char path[1200], v[3][32];
+    snprintf(v[0], sizeof v[0], "%" PRId64, L->step);
+    snprintf(v[1], sizeof v[1], "%" PRId64, L->epoch);
+    snprintf(v[2], sizeof v[2], "%" PRId64, L->pos);
+    const char *keys[5] = {"train.step", "train.epoch", "train.pos", "train.dataA", "train.dataB"};
+    const char *vals[5] = {v[0], v[1], v[2], L->o->data_a, L->o->data_b};
+    snprintf(path, sizeof path, "%s/checkpoints/latest.safetensors", L->dir);
+    gc_status s = gc_cyclegan_save(L->m, path, 5, keys, vals);
+    if (s == GC_OK && copy) {
+        snprintf(path, sizeof path, "%s/checkpoints/step_%06" PRId64 ".safetensors", L->dir,
+                 L->step);
+        s = gc_cyclegan_save(L->m, path, 5, keys, vals);
+    }
+    return s;
+}
+
+static gc_status meta_i64(const char *path, const char *key, int64_t *out)
+{
+    struct gc_safetensors *st;
+    gc_status s = gc_safetensors_load(&st, path);
+    if (s != GC_OK) return s;
+    const char *v = gc_safetensors_meta_get(st, key);
+    char *end = NULL;
+    if (v) *out = strtoll(v, &end, 10);
+    s = v && *v && !*end ? GC_OK : gc_error(GC_FORMAT, "%s: no %s", path, key);
+    gc_safetensors_destroy(st);
+    return s;
+}
+
+static gc_status resume(struct cg_loop *L)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/checkpoints/latest.safetensors", L->dir);
+    gc_status s = gc_cyclegan_load(L->m, path);
+    if (s == GC_OK) s = meta_i64(path, "train.step", &L->step);
+    if (s == GC_OK) s = meta_i64(path, "train.epoch", &L->epoch);
+    if (s == GC_OK) s = meta_i64(path, "train.pos", &L->pos);
+    return s;
+}
+
+/* Rows: 8 test images of A, G_A of them, 8 of B, G_B of them. */
+static gc_status samples(struct cg_loop *L, struct gc_fmnist *ta, struct gc_fmnist *tb)
+{
+    const struct gc_cyclegan_config *c = &L->o->cfg;
+    int nc = c->input_nc > c->output_nc ? c->input_nc : c->output_nc;
+    int64_t per = (int64_t)nc * c->size * c->size;
+    float *grid = gc_calloc((size_t)(32 * per), sizeof(float)), *tmp = gc_malloc(sizeof(float) * (size_t)per);
+    gc_status s = grid && tmp ? GC_OK : gc_error(GC_NOMEM, "samples: out of host memory");
+    for (int i = 0; i < 8 && s == GC_OK; i++) {
+        image_of(ta, i % ta->n, c, c->input_nc, grid + i * per);
+        s = gc_cyclegan_translate(L->m, true, grid + i * per, grid + (8 + i) * per);
+        image_of(tb, i % tb->n, c, c->output_nc, grid + (16 + i) * per);
+        if (s == GC_OK) s = gc_cyclegan_translate(L->m, false, grid + (16 + i) * per, tmp);
+        if (s == GC_OK) memcpy(grid + (24 + i) * per, tmp, sizeof(float) * (size_t)per);
+    }
+    char p[1200];
+    snprintf(p, sizeof p, "%s/samples/step_%06" PRId64 ".png", L->dir, L->step);
+    if (s == GC_OK && c->input_nc == c->output_nc)
+        s = gc_image_save_grid(p, grid, 32, nc, c->size, c->size, 8, 2);
+    gc_free(grid);
+    gc_free(tmp);
+    return s;
+}
+
+static gc_status log_step(struct cg_loop *L, bool tty)
+{
+    struct gc_cyclegan_losses l;
+    gc_status s = gc_cyclegan_losses(L->m, &l);
+    if (s != GC_OK) return s;
+    float lr = gc_cyclegan_lr(&L->o->cfg, (int)L->epoch);
+    fprintf(L->log, "%" PRId64 ",%" PRId64 ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%g,%.3f,%.3f\n",
+            L->step, L->epoch, l.D_A, l.G_A, l.cycle_A, l.idt_A, l.D_B, l.G_B, l.cycle_B, l.idt_B,
+            lr, L->t_data, L->t_compute);
+    fflush(L->log);
+    double el = gc_app_now() - L->t_start;
+    fprintf(stderr, "%sstep %" PRId64 "  epoch %" PRId64 "  %.2f steps/s  D_A %.3f G_A %.3f "
+                    "cyc_A %.3f  D_B %.3f G_B %.3f cyc_B %.3f%s",
+            tty ? "\r" : "", L->step, L->epoch, el > 0 ? (double)L->step / el : 0, l.D_A, l.G_A,
+            l.cycle_A, l.D_B, l.G_B, l.cycle_B, tty ? "   " : "\n");
+    if (!(l.cycle_A == l.cycle_A) || !(l.D_A == l.D_A))
+        return gc_error(GC_FORMAT, "training diverged: NaN loss at step %" PRId64, L->step);
+    return GC_OK;
+}
+
+static gc_status loop(struct cg_loop *L, struct gc_fmnist *ta, struct gc_fmnist *tb)
+{
+    const struct gc_cyclegan_config *c = &L->o->cfg;
+    int64_t total = (int64_t)(c->n_epochs + c->n_epochs_decay) * epoch_len(L);
+    if (L->o->steps > 0 && L->o->steps < total) total = L->o->steps;
+    bool tty = isatty(STDERR_FILENO);
+    gc_status s = GC_OK;
+    L->t_start = gc_app_now();
+    while (s == GC_OK && L->step < total && !*L->interrupted) {
+        next_pair(L);
+        double t0 = gc_app_now();
+        s = gc_cyclegan_step(L->m, L->xa, L->xb);
+        L->t_compute += gc_app_now() - t0;
+        L->step++;
+        if (s == GC_OK && (L->step % L->o->log_every == 0 || L->step == total))
+            s = log_step(L, tty && !*L->interrupted);
+        if (s == GC_OK && (L->step % L->o->sample_every == 0 || L->step == total))
+            s = samples(L, ta, tb);
+        if (s == GC_OK && L->step % L->o->ckpt_every == 0) s = save(L, true);
+    }
+    if (tty) fputc('\n', stderr);
+    return s;
+}
+
+static int parse(int argc, char **argv, struct cg_opts *o)
+{
+    const char *model = "cyclegan64";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0) {
+            usage(stdout);
+            return -1;
+        }
+        if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model = argv[i + 1];
+        if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc) o->resume = argv[i + 1];
+    }
+    gc_status s = gc_cyclegan_preset(model, &o->cfg);
+    if (s != GC_OK) return gc_app_fail(GC_INVALID_ARG);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", cg_long, NULL)) != -1) {
+        int rc = apply(c, optarg, o);
+        if (rc != GC_EXIT_OK) return rc;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "gan-cl train: unexpected argument '%s'\n", argv[optind]);
+        return GC_EXIT_USAGE;
+    }
+    return GC_EXIT_OK;
+}
+
+static gc_status setup(struct cg_loop *L, struct gc_fmnist *ta, struct gc_fmnist *tb)
+{
+    struct cg_opts *o = L->o;
+    char note[512];
+    int ca = -1, cb = -1;
+    gc_status s = load_domain(o->data_a, &L->a);
+    if (s == GC_OK) s = load_domain(o->data_b, &L->b);
+    if (s == GC_OK) s = gc_fmnist_class_parse(o->data_a + 14, &ca);
+    if (s == GC_OK) s = gc_fmnist_class_parse(o->data_b + 14, &cb);
+    if (s == GC_OK) s = gc_fmnist_load(ta, NULL, GC_FMNIST_TEST, ca);
+    if (s == GC_OK) s = gc_fmnist_load(tb, NULL, GC_FMNIST_TEST, cb);
+    if (s == GC_OK && o->cfg.size < L->a.ds.w)
+        s = gc_error(GC_INVALID_ARG, "--crop_size %d is smaller than the %dx%d images", o->cfg.size,
+                     L->a.ds.w, L->a.ds.h);
+    if (s == GC_OK) s = gc_device_open(o->device, NULL, &L->dev, note, sizeof note);
+    if (s != GC_OK) return s;
+    if (*note) fprintf(stderr, "gan-cl: %s\n", note);
+    int nc = o->cfg.input_nc > o->cfg.output_nc ? o->cfg.input_nc : o->cfg.output_nc;
+    size_t per = (size_t)nc * (size_t)o->cfg.size * (size_t)o->cfg.size;
+    L->xa = gc_malloc(sizeof(float) * per);
+    L->xb = gc_malloc(sizeof(float) * per);
+    if (!L->xa || !L->xb) return gc_error(GC_NOMEM, "cyclegan: out of host memory");
+    s = gc_cyclegan_create(L->dev, &o->cfg, &L->m);
+    if (s != GC_OK) return s;
+    fprintf(stderr, "gan-cl: device %s; planned device memory %.1f MiB\n",
+            gc_device_get_info(L->dev)->name, gc_cyclegan_device_bytes(L->m) / 1048576.0);
+    return gc_app_make_run_dirs(L->dir);
+}
+
+static void teardown(struct cg_loop *L, struct gc_fmnist *ta, struct gc_fmnist *tb)
+{
+    if (L->log) fclose(L->log);
+    gc_cyclegan_destroy(L->m);
+    gc_device_destroy(L->dev);
+    gc_fmnist_free(&L->a.ds);
+    gc_fmnist_free(&L->b.ds);
+    gc_fmnist_free(ta);
+    gc_fmnist_free(tb);
+    gc_free(L->a.order);
+    gc_free(L->b.order);
+    gc_free(L->xa);
+    gc_free(L->xb);
+}
+
+static gc_status open_log(struct cg_loop *L, bool append)
+{
+    char p[1200];
+    snprintf(p, sizeof p, "%s/log.csv", L->dir);
+    L->log = fopen(p, append ? "a" : "w");
+    if (!L->log) return gc_error(GC_IO, "%s: cannot open for writing", p);
+    if (!append)
+        fprintf(L->log, "step,epoch,D_A,G_A,cycle_A,idt_A,D_B,G_B,cycle_B,idt_B,lr,data_s,"
+                        "compute_s\n");
+    return GC_OK;
+}
+
+int gc_train_cyclegan(int argc, char **argv, volatile sig_atomic_t *interrupted)
+{
+    struct cg_opts o = {.data_a = "fashion-mnist:sneaker", .data_b = "fashion-mnist:ankle-boot",
+                        .sample_every = 500, .ckpt_every = 1000, .log_every = 10};
+    int rc = parse(argc, argv, &o);
+    if (rc != GC_EXIT_OK) return rc < 0 ? GC_EXIT_OK : rc;
+    struct cg_loop L = {.o = &o, .interrupted = interrupted};
+    struct gc_fmnist ta = {0}, tb = {0};
+    gc_app_run_dir(o.cfg.model, o.run_dir, o.resume, L.dir, sizeof L.dir);
+    char ck[1200];
+    snprintf(ck, sizeof ck, "%s/checkpoints/latest.safetensors", L.dir);
+    gc_status s = o.resume ? gc_cyclegan_config_read(ck, &o.cfg) : GC_OK;
+    if (s == GC_OK) s = setup(&L, &ta, &tb);
+    if (s == GC_OK && o.resume) s = resume(&L);
+    if (s == GC_OK) s = open_log(&L, o.resume != NULL);
+    if (s == GC_OK) {
+        start_epoch(&L);
+        fprintf(stderr, "gan-cl: training %s (%s -> %s) in %s from step %" PRId64 "\n",
+                o.cfg.model, o.data_a, o.data_b, L.dir, L.step);
+        s = loop(&L, &ta, &tb);
+        if (s == GC_OK) s = save(&L, false);
+    }
+    rc = GC_EXIT_OK;
+    if (s != GC_OK) rc = gc_app_fail(s);
+    else if (*interrupted) {
+        fprintf(stderr, "gan-cl: interrupted at step %" PRId64 "; checkpoint saved. Resume with:\n"
+                        "  gan-cl train --resume %s --model %s\n", L.step, L.dir, o.cfg.model);
+        rc = GC_EXIT_INTERRUPTED;
+    } else {
+        fprintf(stderr, "gan-cl: done: %" PRId64 " steps; samples in %s/samples\n", L.step, L.dir);
+    }
+    teardown(&L, &ta, &tb);
+    return rc;
+}
