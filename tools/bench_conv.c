@@ -11,6 +11,9 @@
  * The path is chosen with GANCL_GEMM_IMPL (read by gc__gemm_default_config on every GEMM):
  * "own" = gan-cl's gemm_cpu kernel, "clblast" = CLBlast. Both paths' outputs are compared
  * (max |own - clblast| / max |clblast|). GFLOP/s counts 2*N*OC*OH*OW*C*KH*KW per pass.
+ * "GEMM ms" times the own GEMM of the pass alone (gc__gemm with the descriptor
+ * host/ops/conv.c builds, on scratch buffers): the rest of the op's time is im2col / col2im /
+ * layout copies.
  *
  *   gc-bench-conv [--device SEL] [--rounds R] [--target-ms T] [--only dcgan32|cyclegan64|...]
  *                 [--impl own|clblast|both]
@@ -21,10 +24,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "cl/clrt.h"
 #include "gancl/conv.h"
 #include "gancl/device.h"
 #include "gancl/graph.h"
 #include "gancl/status.h"
+#include "ops/gemm.h"
 
 struct layer {
     const char *wl, *name;
@@ -103,7 +108,7 @@ static void out_hw(const struct layer *l, int *oh, int *ow)
 /* The GEMM the pass runs (per batch item for fwd / dgrad; one GEMM for wgrad), as gan-cl's
  * conv ops lay it out (host/ops/conv.c). */
 static void gemm_shape(const struct layer *l, int pass, long long *m, long long *n, long long *k,
-                       int *batch)
+                       int *batch, int *kind)
 {
     int oh, ow;
     out_hw(l, &oh, &ow);
@@ -115,12 +120,15 @@ static void gemm_shape(const struct layer *l, int pass, long long *m, long long 
     bool conv_fwd = l->convt ? pass == 1 : pass == 0;
     bool conv_dgrad = l->convt ? pass == 0 : pass == 1;
     *batch = l->n;
-    if (conv_fwd) { /* y = W (co, ci*kk) . patches^T */
-        *m = co, *n = out_hw_, *k = ci * kk;
-    } else if (conv_dgrad) { /* cols (ci*kk, out_hw) = W^T . dy, then col2im */
-        *m = ci * kk, *n = out_hw_, *k = co;
-    } else { /* dW (co, ci*kk) = dy (co, N*out_hw) . patches (N*out_hw, ci*kk) */
-        *m = co, *n = ci * kk, *k = (long long)l->n * out_hw_;
+    /* kind 0: y = W (co, ci*kk) . patches^T (tb); 1: cols = W^T . x (ta), then col2im;
+     * 2: dW (co, ci*kk) = dy (co, N*out_hw) . patches (N*out_hw, ci*kk). A conv's dgrad is
+     * the convT of dy, whose cols are (ci*kk, out_hw); a ConvT's fwd is (co*kk, hw). */
+    if (conv_fwd) {
+        *m = co, *n = out_hw_, *k = ci * kk, *kind = 0;
+    } else if (conv_dgrad) {
+        *m = ci * kk, *n = out_hw_, *k = co, *kind = 1;
+    } else {
+        *m = co, *n = ci * kk, *k = (long long)l->n * out_hw_, *kind = 2;
         *batch = 1;
     }
     (void)in_hw;
@@ -194,6 +202,49 @@ static void destroy(struct run *r)
     }
 }
 
+/* Median seconds of the own GEMM alone (as host/ops/conv.c calls it); -1 on failure. */
+static double time_gemm(struct gc_device *dev, long long m, long long n, long long k, int batch,
+                        int kind, int rounds, double target)
+{
+    struct gc_gemm_desc d = {.ta = kind == 1, .tb = kind == 0, .m = m, .n = n, .k = k,
+                             .lda = kind == 1 ? m : k, .ldb = kind == 0 ? k : n, .ldc = n,
+                             .batch = batch, .stride_a = 0, .stride_b = k * n,
+                             .stride_c = m * n, .alpha = 1, .beta = 0};
+    cl_mem a = NULL, b = NULL, c = NULL;
+    double t = -1;
+    if (gc__buffer_create(dev, (size_t)(m * k) * 4, &a) == GC_OK &&
+        gc__buffer_create(dev, (size_t)(k * n * batch) * 4, &b) == GC_OK &&
+        gc__buffer_create(dev, (size_t)(m * n * batch) * 4, &c) == GC_OK) {
+        float zero = 0;
+        clEnqueueFillBuffer(dev->queue, a, &zero, 4, 0, (size_t)(m * k) * 4, 0, NULL, NULL);
+        clEnqueueFillBuffer(dev->queue, b, &zero, 4, 0, (size_t)(k * n * batch) * 4, 0, NULL, NULL);
+        struct gc_gemm_config cfg;
+        gc__gemm_default_config(&dev->info, &d, &cfg);
+        cfg.impl = GC_GEMM_OWN_CPU;
+        if (gc__gemm(dev, &d, a, 0, b, 0, c, 0, &cfg) == GC_OK && gc_device_finish(dev) == GC_OK) {
+            double t0 = now();
+            gc__gemm(dev, &d, a, 0, b, 0, c, 0, &cfg);
+            gc_device_finish(dev);
+            double one = now() - t0;
+            int reps = one >= target ? 1 : (int)(target / (one > 1e-6 ? one : 1e-6)) + 1;
+            double ts[64];
+            if (rounds > 64) rounds = 64;
+            for (int rd = 0; rd < rounds; rd++) {
+                t0 = now();
+                for (int i = 0; i < reps; i++) gc__gemm(dev, &d, a, 0, b, 0, c, 0, &cfg);
+                gc_device_finish(dev);
+                ts[rd] = (now() - t0) / reps;
+            }
+            qsort(ts, (size_t)rounds, sizeof(double), cmp_double);
+            t = ts[rounds / 2];
+        }
+    }
+    if (a) gc__buffer_release(a);
+    if (b) gc__buffer_release(b);
+    if (c) gc__buffer_release(c);
+    return t;
+}
+
 /* Median seconds per run; -1 on failure (message on stderr). */
 static double time_impl(struct gc_device *dev, struct run *r, int impl, int rounds,
                         double target)
@@ -259,25 +310,27 @@ int main(int argc, char **argv)
            info->name, getenv("POCL_MAX_PTHREAD_COUNT") ? getenv("POCL_MAX_PTHREAD_COUNT") : "unset",
            rounds, target * 1e3);
     printf("| workload | layer | x | GEMM M N K (xbatch) | pass | GFLOP | own ms | own GF/s | "
-           "CLBlast ms | CLBlast GF/s | own/CLB | max rel diff |\n");
-    printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+           "own GEMM ms | GEMM share | CLBlast ms | CLBlast GF/s | CLB/own time | max rel diff |\n");
+    printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     fflush(stdout);
     int failures = 0;
     /* Per workload, one network pass (each layer times its count): ms per impl per pass. */
     const char *cur = NULL;
-    double tot[2][3] = {{0}};
+    double tot[2][3] = {{0}}, tot_gemm[3] = {0};
     double tot_flop[3] = {0};
     for (int li = 0; li <= N_LAYERS; li++) {
         const struct layer *l = li < N_LAYERS ? &layers[li] : NULL;
         if (cur && (!l || strcmp(l->wl, cur))) {
             for (int p = 0; p < 3; p++)
-                printf("| %s | **all layers x count** | | | %s | %.2f | %.1f | %.1f | %.1f | %.1f | "
-                       "%.2f | |\n",
+                printf("| %s | **all layers x count** | | | %s | %.2f | %.1f | %.1f | %.1f | %.0f%% | "
+                       "%.1f | %.1f | %.2f | |\n",
                        cur, pass_names[p], tot_flop[p] * 1e-9, tot[0][p] * 1e3,
-                       tot[0][p] > 0 ? tot_flop[p] / tot[0][p] * 1e-9 : 0, tot[1][p] * 1e3,
+                       tot[0][p] > 0 ? tot_flop[p] / tot[0][p] * 1e-9 : 0, tot_gemm[p] * 1e3,
+                       tot[0][p] > 0 ? 100 * tot_gemm[p] / tot[0][p] : 0, tot[1][p] * 1e3,
                        tot[1][p] > 0 ? tot_flop[p] / tot[1][p] * 1e-9 : 0,
                        tot[0][p] > 0 ? tot[1][p] / tot[0][p] : 0);
             memset(tot, 0, sizeof tot);
+            memset(tot_gemm, 0, sizeof tot_gemm);
             memset(tot_flop, 0, sizeof tot_flop);
             fflush(stdout);
         }
@@ -323,8 +376,15 @@ int main(int argc, char **argv)
                 }
             }
             long long gm, gn, gk;
-            int gb;
-            gemm_shape(l, pass, &gm, &gn, &gk, &gb);
+            int gb, kind;
+            gemm_shape(l, pass, &gm, &gn, &gk, &gb, &kind);
+            double tg = use[0] ? time_gemm(dev, gm, gn, gk, gb, kind, rounds, target) : -1;
+            char gcell[2][24] = {"n/a", "n/a"};
+            if (tg > 0) {
+                snprintf(gcell[0], sizeof gcell[0], "%.2f", tg * 1e3);
+                if (t[0] > 0) snprintf(gcell[1], sizeof gcell[1], "%.0f%%", 100 * tg / t[0]);
+                tot_gemm[pass] += tg * l->count;
+            }
             char shape[64], xs[48];
             snprintf(shape, sizeof shape, "%lld %lld %lld%s", gm, gn, gk, "");
             if (gb > 1) snprintf(shape + strlen(shape), sizeof shape - strlen(shape), " x%d", gb);
@@ -346,9 +406,9 @@ int main(int argc, char **argv)
             tot_flop[pass] += flop * l->count;
             char ratio[16] = "-";
             if (t[0] > 0 && t[1] > 0) snprintf(ratio, sizeof ratio, "%.2f", t[1] / t[0]);
-            printf("| %s | %s | %s | %s | %s | %.3f | %s | %s | %s | %s | %s | %s |\n", l->wl, name,
-                   xs, shape, pass_names[pass], flop * 1e-9, cell[0], cell[1], cell[2], cell[3],
-                   ratio, diff);
+            printf("| %s | %s | %s | %s | %s | %.3f | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                   l->wl, name, xs, shape, pass_names[pass], flop * 1e-9, cell[0], cell[1],
+                   gcell[0], gcell[1], cell[2], cell[3], ratio, diff);
             fflush(stdout);
             destroy(&r);
         }
