@@ -20,6 +20,7 @@ int gc_cmd_train(int argc, char **argv);
 /* train --model cyclegan*: its own options (train_cyclegan.c). */
 int gc_train_cyclegan(int argc, char **argv, volatile sig_atomic_t *interrupted);
 int gc_cmd_sample(int argc, char **argv);
+int gc_cmd_translate(int argc, char **argv);
 
 /* Prints "gan-cl: <message>" for a failed status and returns its exit code. */
 int gc_app_fail(gc_status s);

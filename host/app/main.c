@@ -16,6 +16,7 @@ struct command {
 static const struct command commands[] = {
     {"train", gc_cmd_train, "train a GAN (default: dcgan32 on Fashion-MNIST)"},
     {"sample", gc_cmd_sample, "sample a trained generator into a PNG grid"},
+    {"translate", gc_cmd_translate, "translate images with a trained CycleGAN generator"},
     {"devices", gc_cmd_devices, "list OpenCL devices (and test a --device selector)"},
     {"cache", gc_cmd_cache, "show or clear the on-disk kernel cache (info | clear | warm)"},
 };

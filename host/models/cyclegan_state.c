@@ -137,3 +137,14 @@ gc_status gc_cyclegan_load(struct gc_cyclegan *m, const char *path)
     gc_safetensors_destroy(st);
     return s;
 }
+
+gc_status gc_cyclegan_load_weights(struct gc_cyclegan *m, const char *path)
+{
+    struct gc_safetensors *st;
+    gc_status s = gc__sr_open(path, FORMAT, &st);
+    if (s != GC_OK) return s;
+    struct gc_cg_net *nets[4] = {&m->GA, &m->GB, &m->DA, &m->DB};
+    for (int i = 0; i < 4 && s == GC_OK; i++) s = gc__sr_group(st, nets[i]->group, NULL, path);
+    gc_safetensors_destroy(st);
+    return s;
+}

@@ -50,6 +50,9 @@ gc_status gc_cyclegan_translate(struct gc_cyclegan *m, bool a_to_b, const float 
 gc_status gc_cyclegan_save(struct gc_cyclegan *m, const char *path, int n_meta,
                            const char *const *keys, const char *const *values);
 gc_status gc_cyclegan_load(struct gc_cyclegan *m, const char *path);
+/* The networks' weights only (inference at another image size: optimizer
+ * state and image pools are left alone). */
+gc_status gc_cyclegan_load_weights(struct gc_cyclegan *m, const char *path);
 gc_status gc_cyclegan_config_read(const char *path, struct gc_cyclegan_config *cfg);
 
 #endif
