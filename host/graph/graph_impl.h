@@ -182,8 +182,4 @@ gc_status gc__exec_launch(struct gc_exec *x, cl_kernel k, int n_args, const stru
 gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
                         int64_t n);
 
-/* 1-D launch over n elements with the device's preferred local size. */
-gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
-                        int64_t n);
-
 #endif
