@@ -61,8 +61,8 @@ static const struct shape shapes_small[] = {{1024, 1024, 1024, "square"},
 /* impl 0 is the device's default config; 1..N_OWN-1 the candidates (MR, NR, KC, VW, MC, NC;
  * 0 = the default's). */
 static int own_cands[16][6] = {{0}, {6, 64, 128, 16, 0, 0},  {6, 64, 256, 16, 0, 0},
-                               {12, 32, 128, 16, 0, 0},     {24, 16, 128, 16, 0, 0},
-                               {6, 64, 128, 16, 96, 128}};
+                               {12, 32, 256, 16, 0, 0},     {24, 16, 256, 16, 0, 0},
+                               {6, 64, 256, 16, 96, 128}};
 static int N_OWN = 6;
 #define N_IMPL (N_OWN + 2) /* own default, own candidates..., clblast, openblas */
 #define MAX_IMPL 18

@@ -15,7 +15,7 @@
 const struct gc_gemm_tunable gc__gemm_tunables[] = {
     {"GEMM_MR", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, mr), {4, 6, 8, 12, 16, 24, 28}, 7, 6},
     {"GEMM_NR", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, nr), {16, 32, 48, 64}, 4, 64},
-    {"GEMM_KC", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, kc), {64, 96, 128, 192, 256}, 5, 128},
+    {"GEMM_KC", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, kc), {64, 96, 128, 192, 256}, 5, 256},
     {"GEMM_VW", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, vw), {8, 16}, 2, 16},
     {"GEMM_MC", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, mc), {48, 96, 192, 384}, 4, 192},
     {"GEMM_NC", GC_GEMM_OWN_CPU, offsetof(struct gc_gemm_config, nc), {64, 128, 256, 512}, 4, 256},

@@ -61,9 +61,10 @@ gc_status gc__gemm(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a
                    cl_mem b, size_t b_off, cl_mem c, size_t c_off,
                    const struct gc_gemm_config *cfg);
 
-/* The config gc__gemm uses for cfg == NULL. CPU devices: gemm_cpu with MC=192, NC=256, KC=128
- * and a float16 micro-tile with AVX-512 (PoCL's device name says "avx512"): 6x64 on AMD
- * (Zen 4: 101 vs 88-95 GFLOP/s for 24x16 / 12x32 on one core at 1024^3) except for N < 48
+/* The config gc__gemm uses for cfg == NULL. CPU devices: gemm_cpu with MC=192, NC=256, KC=256
+ * (beat 128 by 2-5% on 12 of the 14 shapes of gc-bench-gemm on Zen 4) and a float16
+ * micro-tile with AVX-512 (PoCL's device name says "avx512"): 6x64 on AMD (Zen 4: 101 vs
+ * 88-95 GFLOP/s for 24x16 / 12x32 on one core at 1024^3) except for N < 48
  * (d given), 24x16 elsewhere (Xeon: the shapes are equal within noise, spec/cpu-kernels.md);
  * else 6x16 float8. With d NULL the options are those of wide shapes (the program gan-cl
  * cache warm builds); the block actually used per call is sized at run time so that every
