@@ -227,7 +227,7 @@ static gc_status loop_body(struct loop *L)
     return s;
 }
 
-static void print_memory(struct loop *L)
+static gc_status print_memory(struct loop *L)
 {
     struct gc_gan_memory mem;
     gc_gan_memory(L->m, &mem);
@@ -238,6 +238,13 @@ static void print_memory(struct loop *L)
             mem.param_bytes / 1048576.0, mem.grad_bytes / 1048576.0, mem.moment_bytes / 1048576.0,
             mem.arena_bytes / 1048576.0, total / 1048576.0,
             (double)gc_device_get_info(L->dev)->global_mem / (1 << 30));
+    if ((uint64_t)total > gc_device_get_info(L->dev)->global_mem)
+        return gc_error(GC_DEVICE_NOMEM,
+                        "%s needs %.1f MiB of device memory, %s has %.1f MiB: use a smaller "
+                        "--batch or another --device",
+                        L->o->cfg.model, total / 1048576.0, gc_device_get_info(L->dev)->name,
+                        (double)gc_device_get_info(L->dev)->global_mem / 1048576.0);
+    return GC_OK;
 }
 
 static gc_status setup(struct loop *L)
@@ -262,7 +269,7 @@ static gc_status setup(struct loop *L)
     if (!L->order || !L->batch) return gc_error(GC_NOMEM, "training: out of host memory");
     shuffle_epoch(L);
     s = gc_gan_create(L->dev, &o->cfg, &L->m);
-    if (s == GC_OK) print_memory(L);
+    if (s == GC_OK) s = print_memory(L);
     return s;
 }
 
