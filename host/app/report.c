@@ -69,8 +69,8 @@ static void curves(FILE *f, const struct series *s)
             hi, lo, s->step[0], s->step[s->n - 1]);
     polyline(f, s, s->d, lo, hi, "#d62728");
     polyline(f, s, s->g, lo, hi, "#1f77b4");
-    fprintf(f, "<text x='600' y='34' fill='#d62728' font-size='13'>D / critic loss</text>"
-               "<text x='600' y='52' fill='#1f77b4' font-size='13'>G loss</text></svg>\n");
+    fprintf(f, "</svg>\n<p><span style='color:#d62728'>&#9632; D / critic loss</span> &nbsp; "
+               "<span style='color:#1f77b4'>&#9632; G loss</span></p>\n");
 }
 
 static int cmp_str(const void *a, const void *b)
