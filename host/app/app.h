@@ -21,6 +21,7 @@ int gc_cmd_train(int argc, char **argv);
 int gc_train_cyclegan(int argc, char **argv, volatile sig_atomic_t *interrupted);
 int gc_cmd_sample(int argc, char **argv);
 int gc_cmd_translate(int argc, char **argv);
+int gc_cmd_bench(int argc, char **argv);
 
 /* Prints "gan-cl: <message>" for a failed status and returns its exit code. */
 int gc_app_fail(gc_status s);

@@ -18,6 +18,7 @@ static const struct command commands[] = {
     {"sample", gc_cmd_sample, "sample a trained generator into a PNG grid"},
     {"translate", gc_cmd_translate, "translate images with a trained CycleGAN generator"},
     {"devices", gc_cmd_devices, "list OpenCL devices (and test a --device selector)"},
+    {"bench", gc_cmd_bench, "time training steps of a benchmark workload (GFLOP/s)"},
     {"cache", gc_cmd_cache, "show or clear the on-disk kernel cache (info | clear | warm)"},
 };
 

@@ -440,6 +440,16 @@ static void add_time(struct gc_op_time *times, int max, int *n, const char *op, 
     if (*n < max) times[(*n)++] = (struct gc_op_time){op, 1, ms};
 }
 
+double gc_plan_flops(const struct gc_plan *p)
+{
+    double f = 0;
+    for (int i = 0; i < p->n_steps; i++) {
+        const struct gc_op_desc *d = gc__op_descs[p->steps[i].t->op];
+        if (d->flops) f += d->flops(p->steps[i].t);
+    }
+    return f;
+}
+
 gc_status gc_plan_profile(struct gc_plan *p, struct gc_op_time *times, int max, int *n)
 {
     *n = 0;

@@ -226,6 +226,13 @@ void gc_cyclegan_destroy(struct gc_cyclegan *m)
     gc_free(m);
 }
 
+void gc_cyclegan_step_plans(const struct gc_cyclegan *m, struct gc_plan *out[3])
+{
+    out[0] = m->g_plan;
+    out[1] = m->da_plan;
+    out[2] = m->db_plan;
+}
+
 int64_t gc_cyclegan_device_bytes(const struct gc_cyclegan *m)
 {
     const struct gc_plan *p[5] = {m->g_plan, m->da_plan, m->db_plan, m->ab_plan, m->ba_plan};

@@ -207,6 +207,12 @@ const struct gc_gan_config *gc_gan_get_config(const struct gc_gan *m)
     return &m->cfg;
 }
 
+void gc_gan_phase_plans(const struct gc_gan *m, struct gc_plan **d_plan, struct gc_plan **g_plan)
+{
+    *d_plan = m->d_plan;
+    *g_plan = m->g_plan;
+}
+
 void gc_gan_memory(const struct gc_gan *m, struct gc_gan_memory *out)
 {
     struct gc_plan *plans[4] = {m->d_plan, m->g_plan, m->fixed_plan, m->user_plan};

@@ -37,6 +37,10 @@ gc_status gc_cyclegan_create(struct gc_device *dev, const struct gc_cyclegan_con
                              struct gc_cyclegan **out);
 void gc_cyclegan_destroy(struct gc_cyclegan *m);
 int64_t gc_cyclegan_device_bytes(const struct gc_cyclegan *m);
+/* The plans one training step runs, in order: both generators, D_A, D_B
+ * (owned by m; for gc_plan_flops and gc_plan_profile). */
+struct gc_plan;
+void gc_cyclegan_step_plans(const struct gc_cyclegan *m, struct gc_plan *out[3]);
 /* One training step on a pair (1, nc, size, size) each, in [-1, 1]. */
 gc_status gc_cyclegan_step(struct gc_cyclegan *m, const float *real_a, const float *real_b);
 gc_status gc_cyclegan_losses(struct gc_cyclegan *m, struct gc_cyclegan_losses *out);

@@ -54,6 +54,10 @@ gc_status gc_gan_create(struct gc_device *dev, const struct gc_gan_config *cfg,
 void gc_gan_destroy(struct gc_gan *m);
 const struct gc_gan_config *gc_gan_get_config(const struct gc_gan *m);
 void gc_gan_memory(const struct gc_gan *m, struct gc_gan_memory *out);
+/* The plans of one critic update and one generator update (owned by m), for
+ * flop counts (gc_plan_flops) and per-op profiles (gc_plan_profile). */
+struct gc_plan;
+void gc_gan_phase_plans(const struct gc_gan *m, struct gc_plan **d_plan, struct gc_plan **g_plan);
 
 /* One critic update on a real batch (batch, channels, size, size) in [-1, 1];
  * fresh latents are drawn on the device. */

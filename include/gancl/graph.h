@@ -197,5 +197,8 @@ struct gc_op_time {
     double ms;
 };
 gc_status gc_plan_profile(struct gc_plan *p, struct gc_op_time *times, int max, int *n);
+/* Floating-point operations of one run, summed from the op descriptors' flop
+ * counts (a multiply-add is 2); for GFLOP/s reports such as `gan-cl bench`. */
+double gc_plan_flops(const struct gc_plan *p);
 
 #endif
