@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The training loop: data order from a seeded shuffle per epoch, critic and
+/* The training loop: batches from the loader thread (seeded shuffle per epoch), critic and
  * generator phases, log.csv, sample grids, checkpoints (atomic, with the data
  * position and every random counter, so --resume reproduces an uninterrupted
  * run bit for bit), a progress line, and the report page. */
@@ -16,8 +16,10 @@
 #include "app.h"
 #include "cl/cache.h"
 #include "gancl/alloc.h"
+#include "gancl/dataset.h"
 #include "gancl/idx.h"
 #include "gancl/image.h"
+#include "gancl/loader.h"
 #include "report.h"
 #include "run_common.h"
 
@@ -25,9 +27,9 @@ struct loop {
     struct gc_train_opts *o;
     struct gc_gan *m;
     struct gc_device *dev;
-    struct gc_fmnist ds;
-    int64_t *order;      /* permutation of the current epoch */
-    int64_t epoch, pos;  /* position in the data */
+    struct gc_dataset *ds;
+    struct gc_loader *loader; /* started at the first batch, from (epoch, pos) */
+    int64_t epoch, pos;  /* position in the data after the last batch taken */
     int64_t step;        /* generator updates done */
     float *batch;
     char dir[1024];
@@ -41,27 +43,29 @@ static double now_s(void)
     return gc_app_now();
 }
 
-static void shuffle_epoch(struct loop *L)
-{
-    gc_app_permutation(L->order, L->ds.n, L->o->cfg.seed * 1000003u + (uint64_t)L->epoch);
-}
-
-/* The next batch in [-1, 1], padded to the model's size (28 -> 32). */
-static void next_batch(struct loop *L)
+/* The next batch in [-1, 1], padded to the model's size (28 -> 32). The
+ * loader keeps the order this loop always had (permutation seed * 1000003 +
+ * epoch, last partial batch dropped), so old checkpoints resume the same. */
+static gc_status next_batch(struct loop *L)
 {
     const struct gc_gan_config *c = &L->o->cfg;
-    int pad = (c->image_size - L->ds.w) / 2;
-    int64_t per = (int64_t)c->image_size * c->image_size;
     double t0 = now_s();
-    for (int i = 0; i < c->batch; i++) {
-        if (L->pos >= L->ds.n - (L->ds.n % c->batch)) { /* drop the last partial batch */
-            L->epoch++;
-            L->pos = 0;
-            shuffle_epoch(L);
-        }
-        gc_fmnist_to_float(L->batch + i * per, &L->ds, L->order[L->pos++], 1, pad);
+    gc_status s = GC_OK;
+    if (!L->loader) {
+        struct gc_loader_opts lo = {.batch = c->batch, .threads = 1, .prefetch = 4,
+                                    .seed = c->seed, .shuffle = true, .epoch = L->epoch,
+                                    .pos = L->pos};
+        s = gc_loader_create(&L->loader, L->ds, &lo);
+    }
+    struct gc_batch b;
+    if (s == GC_OK) s = gc_loader_next(L->loader, &b);
+    if (s == GC_OK) {
+        memcpy(L->batch, b.a, sizeof(float) * (size_t)b.n * (size_t)b.c * (size_t)b.h * (size_t)b.w);
+        L->epoch = b.epoch;
+        L->pos = b.pos;
     }
     L->t_data += now_s() - t0;
+    return s;
 }
 
 static gc_status parse_data(const char *spec, int *cls)
@@ -148,7 +152,6 @@ static gc_status resume(struct loop *L)
         *fields[i] = strtoll(v, &end, 10);
         if (s == GC_OK && (!*v || *end)) s = gc_error(GC_FORMAT, "%s: no %s", path, keys[i]);
     }
-    if (s == GC_OK) shuffle_epoch(L);
     return s;
 }
 
@@ -186,7 +189,8 @@ static gc_status one_step(struct loop *L)
     double t0 = now_s();
     gc_status s = GC_OK;
     for (int k = 0; k < L->o->cfg.n_critic && s == GC_OK; k++) {
-        next_batch(L);
+        s = next_batch(L);
+        if (s != GC_OK) break;
         double t1 = now_s();
         s = gc_gan_d_step(L->m, L->batch);
         L->t_compute += now_s() - t1;
@@ -258,16 +262,21 @@ static gc_status setup(struct loop *L)
     if (*note) fprintf(stderr, "gan-cl: %s\n", note);
     fprintf(stderr, "gan-cl: device %s (%s)\n", gc_device_get_info(L->dev)->name,
             gc_device_get_info(L->dev)->platform_name);
-    s = gc_fmnist_load(&L->ds, NULL, GC_FMNIST_TRAIN, cls);
-    if (s == GC_OK && L->ds.n < o->cfg.batch)
+    (void)cls; /* parse_data validated the spec; the dataset parses it again */
+    struct gc_dataset_opts dopt = {.spec = o->data};
+    gc_transform_default(&dopt.transform);
+    dopt.transform.preprocess = GC_PRE_NONE; /* 28x28 stays, then zero-padded to the model */
+    dopt.transform.no_flip = true;
+    dopt.transform.channels = o->cfg.channels;
+    dopt.transform.pad = (o->cfg.image_size - GC_FMNIST_SIZE) / 2;
+    s = gc_dataset_open(&L->ds, &dopt);
+    if (s == GC_OK && gc_dataset_size(L->ds) < o->cfg.batch)
         s = gc_error(GC_INVALID_ARG, "%s has %lld images, fewer than one batch of %d", o->data,
-                     (long long)L->ds.n, o->cfg.batch);
+                     (long long)gc_dataset_size(L->ds), o->cfg.batch);
     if (s != GC_OK) return s;
-    L->order = gc_calloc((size_t)L->ds.n, sizeof *L->order);
     L->batch = gc_malloc(sizeof(float) * (size_t)o->cfg.batch * (size_t)o->cfg.channels *
                          (size_t)o->cfg.image_size * (size_t)o->cfg.image_size);
-    if (!L->order || !L->batch) return gc_error(GC_NOMEM, "training: out of host memory");
-    shuffle_epoch(L);
+    if (!L->batch) return gc_error(GC_NOMEM, "training: out of host memory");
     s = gc_gan_create(L->dev, &o->cfg, &L->m);
     if (s == GC_OK) s = print_memory(L);
     return s;
@@ -283,8 +292,8 @@ static void teardown(struct loop *L)
     if (L->log) fclose(L->log);
     gc_gan_destroy(L->m);
     gc_device_destroy(L->dev);
-    gc_fmnist_free(&L->ds);
-    gc_free(L->order);
+    gc_loader_destroy(L->loader);
+    gc_dataset_destroy(L->ds);
     gc_free(L->batch);
 }
 
