@@ -123,8 +123,11 @@ gc_status gc__resize_bicubic(struct gc_image *out, const struct gc_image *in, in
     /* The pass order changes the rounding of the 8-bit temporary. Pillow <= 9
      * always went horizontal first; Pillow 13 goes vertical first at least
      * when the height shrinks and the width does not, and in some cases where
-     * both shrink (its rule is not documented). Where the orders differ the
-     * result differs by at most 1 level in a few pixels. */
+     * both shrink (its rule is not documented). 571 of 600 random resizes of
+     * a noise image matched Pillow 13.0 bit for bit; the rest all shrink
+     * both sides, where 0.25% of values differ (up to 17 levels on noise,
+     * from the clamped 8-bit temporary). Equal-ratio resizes (the square
+     * resize of resize_and_crop, scale_width) match. */
     if (need_h && need_v && oh < ih && ow >= iw) {
         if (!(tmp = gc_malloc((size_t)iw * (size_t)oh * (size_t)c))) goto nomem;
         pass_v(tmp, src, iw, c, oh, ksv, bv, kv);
