@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* `gan-cl train --model cyclegan64|cyclegan128|cyclegan`: unpaired
  * translation between two domains. Options follow the reference
- * implementation's names (--netG, --n_epochs, --lambda_A, ...). Domains:
- * two Fashion-MNIST classes (--dataA/--dataB fashion-mnist:CLASS). */
+ * implementation's names (--netG, --n_epochs, --lambda_A, --dataroot,
+ * --preprocess, ...). Data: a CycleGAN folder (trainA/ trainB/ testA/ testB/)
+ * or two single-domain specs "A|B" such as two Fashion-MNIST classes. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -15,40 +16,45 @@
 #include "app.h"
 #include "gancl/alloc.h"
 #include "gancl/cyclegan.h"
-#include "gancl/idx.h"
+#include "gancl/dataset.h"
 #include "gancl/image.h"
 #include "gancl/safetensors.h"
 #include "run_common.h"
 
 struct cg_opts {
     struct gc_cyclegan_config cfg;
-    const char *data_a, *data_b, *device, *run_dir, *resume;
+    const char *dataroot, *device, *run_dir, *resume;
+    const char *preprocess;
+    int load_size; /* 0: the crop size scaled like the reference's 286 / 256 */
+    bool no_flip, serial, b_to_a, root_given;
     long steps, sample_every, ckpt_every, log_every;
-};
-
-struct domain {
-    struct gc_fmnist ds;
-    int64_t *order;
 };
 
 struct cg_loop {
     struct cg_opts *o;
     struct gc_device *dev;
     struct gc_cyclegan *m;
-    struct domain a, b;
+    struct gc_dataset *train, *test;
+    int64_t *order;
     int64_t step, epoch, pos;
     float *xa, *xb;
     char dir[1024];
     FILE *log;
     double t_start, t_data, t_compute;
+    int64_t step0; /* step at which this process started (rate display) */
     volatile sig_atomic_t *interrupted;
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gan-cl train --model cyclegan64|cyclegan128|cyclegan [options]\n\n"
-               "  --dataA SPEC --dataB SPEC  the two domains: fashion-mnist:CLASS each\n"
-               "                      (default fashion-mnist:sneaker / fashion-mnist:ankle-boot)\n"
+               "  --dataroot SPEC     a CycleGAN folder (trainA/ trainB/ testA/ testB/) or two\n"
+               "                      domains 'A|B' (default fashion-mnist:sneaker|fashion-mnist:ankle-boot)\n"
+               "  --preprocess P      resize_and_crop|crop|scale_width|scale_width_and_crop|none\n"
+               "                      (default resize_and_crop; none for Fashion-MNIST)\n"
+               "  --load_size N       resize target before cropping (default crop_size * 286/256)\n"
+               "  --no_flip           no random horizontal flips\n"
+               "  --direction AtoB|BtoA  --serial_batches\n"
                "  --netG resnet_6blocks|resnet_9blocks  (preset: 6 blocks; cyclegan: 9)\n"
                "  --n_layers_D N      PatchGAN depth (default 3: basic)\n"
                "  --ngf N --ndf N     widths (default 64)\n"
@@ -63,13 +69,16 @@ static void usage(FILE *f)
                "  --sample-every N --checkpoint-every N --log-every N  (500, 1000, 10)\n");
 }
 
-enum { C_MODEL = 300, C_DA, C_DB, C_NETG, C_NLD, C_NGF, C_NDF, C_INC, C_ONC, C_CROP, C_NE,
+enum { C_MODEL = 300, C_ROOT, C_PRE, C_LOAD, C_NOFLIP, C_DIR, C_SERIAL, C_NETG, C_NLD, C_NGF, C_NDF, C_INC, C_ONC, C_CROP, C_NE,
        C_NED, C_STEPS, C_LR, C_B1, C_LA, C_LB, C_LI, C_POOL, C_SEED, C_DEV, C_RUN, C_RES,
        C_SE, C_CE, C_LE, C_HELP };
 
 static const struct option cg_long[] = {
-    {"model", required_argument, NULL, C_MODEL}, {"dataA", required_argument, NULL, C_DA},
-    {"dataB", required_argument, NULL, C_DB}, {"netG", required_argument, NULL, C_NETG},
+    {"model", required_argument, NULL, C_MODEL}, {"dataroot", required_argument, NULL, C_ROOT},
+    {"data", required_argument, NULL, C_ROOT}, {"preprocess", required_argument, NULL, C_PRE},
+    {"load_size", required_argument, NULL, C_LOAD}, {"no_flip", no_argument, NULL, C_NOFLIP},
+    {"direction", required_argument, NULL, C_DIR}, {"serial_batches", no_argument, NULL, C_SERIAL},
+    {"netG", required_argument, NULL, C_NETG},
     {"n_layers_D", required_argument, NULL, C_NLD}, {"ngf", required_argument, NULL, C_NGF},
     {"ndf", required_argument, NULL, C_NDF}, {"input_nc", required_argument, NULL, C_INC},
     {"output_nc", required_argument, NULL, C_ONC}, {"crop_size", required_argument, NULL, C_CROP},
@@ -126,8 +135,18 @@ static int apply(int c, const char *v, struct cg_opts *o)
     int tmp = 0, rc;
     switch (c) {
     case C_MODEL: case C_RES: return GC_EXIT_OK;
-    case C_DA: o->data_a = v; return GC_EXIT_OK;
-    case C_DB: o->data_b = v; return GC_EXIT_OK;
+    case C_ROOT: o->dataroot = v, o->root_given = true; return GC_EXIT_OK;
+    case C_PRE: o->preprocess = v; return GC_EXIT_OK;
+    case C_LOAD: return set_int("load_size", v, 16, 8192, &o->load_size);
+    case C_NOFLIP: o->no_flip = true; return GC_EXIT_OK;
+    case C_SERIAL: o->serial = true; return GC_EXIT_OK;
+    case C_DIR:
+        if (strcmp(v, "AtoB") && strcmp(v, "BtoA")) {
+            fprintf(stderr, "gan-cl train: --direction AtoB or BtoA\n");
+            return GC_EXIT_USAGE;
+        }
+        o->b_to_a = strcmp(v, "BtoA") == 0;
+        return GC_EXIT_OK;
     case C_DEV: o->device = v; return GC_EXIT_OK;
     case C_RUN: o->run_dir = v; return GC_EXIT_OK;
     case C_NETG:
@@ -162,56 +181,60 @@ static int apply(int c, const char *v, struct cg_opts *o)
     }
 }
 
-/* A Fashion-MNIST class as a domain, images padded to the crop size and
- * replicated to the channel count. */
-static gc_status load_domain(const char *spec, struct domain *d)
+static bool is_fmnist(const char *spec)
 {
-    int cls = -1;
-    gc_status s = strncmp(spec, "fashion-mnist:", 14) == 0
-                      ? gc_fmnist_class_parse(spec + 14, &cls)
-                      : gc_error(GC_INVALID_ARG, "domain '%s': expected fashion-mnist:CLASS", spec);
-    if (s == GC_OK) s = gc_fmnist_load(&d->ds, NULL, GC_FMNIST_TRAIN, cls);
-    if (s == GC_OK) d->order = gc_calloc((size_t)d->ds.n, sizeof *d->order);
-    if (s == GC_OK && !d->order) s = gc_error(GC_NOMEM, "domain: out of host memory");
+    return strncmp(spec, "fashion-mnist", 13) == 0;
+}
+
+/* Fashion-MNIST (28 px) is padded to the crop size; folders follow the
+ * reference's get_transform. */
+static gc_status open_data(const struct cg_opts *o, const char *phase, struct gc_dataset **ds)
+{
+    const struct gc_cyclegan_config *c = &o->cfg;
+    struct gc_dataset_opts d = {.spec = o->dataroot, .phase = phase, .serial = o->serial,
+                                .b_to_a = o->b_to_a};
+    gc_transform_default(&d.transform);
+    d.transform.crop_size = c->size;
+    d.transform.load_size = o->load_size ? o->load_size : (c->size * 286 + 128) / 256;
+    d.transform.no_flip = o->no_flip || strcmp(phase, "test") == 0;
+    d.transform.channels = c->input_nc;
+    gc_status s = GC_OK;
+    if (o->preprocess) s = gc_preprocess_parse(o->preprocess, &d.transform.preprocess);
+    if (s == GC_OK && is_fmnist(o->dataroot) && !o->preprocess) {
+        if (c->size < 28)
+            return gc_error(GC_INVALID_ARG, "--crop_size %d is smaller than Fashion-MNIST's 28 px",
+                            c->size);
+        d.transform.preprocess = GC_PRE_NONE;
+        d.transform.pad = (c->size - 28) / 2;
+    }
+    if (s == GC_OK) s = gc_dataset_open(ds, &d);
+    if (s == GC_OK && gc_dataset_domains(*ds) != 2)
+        s = gc_error(GC_INVALID_ARG, "%s: CycleGAN needs two domains (trainA/ trainB/ or 'A|B')",
+                     o->dataroot);
     return s;
-}
-
-static void image_of(const struct gc_fmnist *ds, int64_t i, const struct gc_cyclegan_config *c,
-                     int nc, float *out)
-{
-    int pad = (c->size - ds->w) / 2;
-    int64_t per = (int64_t)c->size * c->size;
-    gc_fmnist_to_float(out, ds, i, 1, pad);
-    for (int ch = 1; ch < nc; ch++) memcpy(out + ch * per, out, sizeof(float) * (size_t)per);
-}
-
-static int64_t epoch_len(const struct cg_loop *L)
-{
-    return L->a.ds.n > L->b.ds.n ? L->a.ds.n : L->b.ds.n;
 }
 
 static void start_epoch(struct cg_loop *L)
 {
-    gc_app_permutation(L->a.order, L->a.ds.n, L->o->cfg.seed * 1000003u + (uint64_t)L->epoch);
+    gc_dataset_permutation(L->order, gc_dataset_size(L->train),
+                           L->o->cfg.seed * 1000003u + (uint64_t)L->epoch);
     gc_cyclegan_set_lr(L->m, gc_cyclegan_lr(&L->o->cfg, (int)L->epoch));
 }
 
-/* A in epoch order; B drawn at random (the reference's unaligned dataset). */
-static void next_pair(struct cg_loop *L)
+/* The next pair in the epoch's seeded order (B drawn by the dataset). */
+static gc_status next_pair(struct cg_loop *L)
 {
     double t0 = gc_app_now();
-    if (L->pos >= epoch_len(L)) {
+    if (L->pos >= gc_dataset_size(L->train)) {
         L->epoch++;
         L->pos = 0;
         start_epoch(L);
     }
-    uint64_t s = L->o->cfg.seed * 0x9E3779B9u + (uint64_t)L->epoch * 1000003u + (uint64_t)L->pos;
-    int64_t ia = L->a.order[L->pos % L->a.ds.n];
-    int64_t ib = (int64_t)(gc_app_mix(&s) % (uint64_t)L->b.ds.n);
-    image_of(&L->a.ds, ia, &L->o->cfg, L->o->cfg.input_nc, L->xa);
-    image_of(&L->b.ds, ib, &L->o->cfg, L->o->cfg.output_nc, L->xb);
+    gc_status s = gc_dataset_get(L->train, L->order[L->pos], L->o->cfg.seed, L->epoch, L->xa,
+                                 L->xb);
     L->pos++;
     L->t_data += gc_app_now() - t0;
+    return s;
 }
 
 static gc_status save(struct cg_loop *L, bool copy)
@@ -220,14 +243,14 @@ static gc_status save(struct cg_loop *L, bool copy)
     snprintf(v[0], sizeof v[0], "%" PRId64, L->step);
     snprintf(v[1], sizeof v[1], "%" PRId64, L->epoch);
     snprintf(v[2], sizeof v[2], "%" PRId64, L->pos);
-    const char *keys[5] = {"train.step", "train.epoch", "train.pos", "train.dataA", "train.dataB"};
-    const char *vals[5] = {v[0], v[1], v[2], L->o->data_a, L->o->data_b};
+    const char *keys[4] = {"train.step", "train.epoch", "train.pos", "train.dataroot"};
+    const char *vals[4] = {v[0], v[1], v[2], L->o->dataroot};
     snprintf(path, sizeof path, "%s/checkpoints/latest.safetensors", L->dir);
-    gc_status s = gc_cyclegan_save(L->m, path, 5, keys, vals);
+    gc_status s = gc_cyclegan_save(L->m, path, 4, keys, vals);
     if (s == GC_OK && copy) {
         snprintf(path, sizeof path, "%s/checkpoints/step_%06" PRId64 ".safetensors", L->dir,
                  L->step);
-        s = gc_cyclegan_save(L->m, path, 5, keys, vals);
+        s = gc_cyclegan_save(L->m, path, 4, keys, vals);
     }
     return s;
 }
@@ -245,6 +268,17 @@ static gc_status meta_i64(const char *path, const char *key, int64_t *out)
     return s;
 }
 
+static gc_status meta_text(const char *path, const char *key, char *buf, size_t size)
+{
+    struct gc_safetensors *st;
+    gc_status s = gc_safetensors_load(&st, path);
+    if (s != GC_OK) return s;
+    const char *v = gc_safetensors_meta_get(st, key);
+    snprintf(buf, size, "%s", v ? v : "");
+    gc_safetensors_destroy(st);
+    return v ? GC_OK : gc_error(GC_FORMAT, "%s: no %s", path, key);
+}
+
 static gc_status resume(struct cg_loop *L)
 {
     char path[1200];
@@ -257,17 +291,17 @@ static gc_status resume(struct cg_loop *L)
 }
 
 /* Rows: 8 test images of A, G_A of them, 8 of B, G_B of them. */
-static gc_status samples(struct cg_loop *L, struct gc_fmnist *ta, struct gc_fmnist *tb)
+static gc_status samples(struct cg_loop *L)
 {
     const struct gc_cyclegan_config *c = &L->o->cfg;
     int nc = c->input_nc > c->output_nc ? c->input_nc : c->output_nc;
-    int64_t per = (int64_t)nc * c->size * c->size;
-    float *grid = gc_calloc((size_t)(32 * per), sizeof(float)), *tmp = gc_malloc(sizeof(float) * (size_t)per);
+    int64_t per = (int64_t)nc * c->size * c->size, n = gc_dataset_size(L->test);
+    float *grid = gc_calloc((size_t)(32 * per), sizeof(float));
+    float *tmp = gc_malloc(sizeof(float) * (size_t)per);
     gc_status s = grid && tmp ? GC_OK : gc_error(GC_NOMEM, "samples: out of host memory");
     for (int i = 0; i < 8 && s == GC_OK; i++) {
-        image_of(ta, i % ta->n, c, c->input_nc, grid + i * per);
-        s = gc_cyclegan_translate(L->m, true, grid + i * per, grid + (8 + i) * per);
-        image_of(tb, i % tb->n, c, c->output_nc, grid + (16 + i) * per);
+        s = gc_dataset_get(L->test, i % n, c->seed, 0, grid + i * per, grid + (16 + i) * per);
+        if (s == GC_OK) s = gc_cyclegan_translate(L->m, true, grid + i * per, grid + (8 + i) * per);
         if (s == GC_OK) s = gc_cyclegan_translate(L->m, false, grid + (16 + i) * per, tmp);
         if (s == GC_OK) memcpy(grid + (24 + i) * per, tmp, sizeof(float) * (size_t)per);
     }
@@ -293,31 +327,32 @@ static gc_status log_step(struct cg_loop *L, bool tty)
     double el = gc_app_now() - L->t_start;
     fprintf(stderr, "%sstep %" PRId64 "  epoch %" PRId64 "  %.2f steps/s  D_A %.3f G_A %.3f "
                     "cyc_A %.3f  D_B %.3f G_B %.3f cyc_B %.3f%s",
-            tty ? "\r" : "", L->step, L->epoch, el > 0 ? (double)L->step / el : 0, l.D_A, l.G_A,
+            tty ? "\r" : "", L->step, L->epoch, el > 0 ? (double)(L->step - L->step0) / el : 0, l.D_A, l.G_A,
             l.cycle_A, l.D_B, l.G_B, l.cycle_B, tty ? "   " : "\n");
     if (!(l.cycle_A == l.cycle_A) || !(l.D_A == l.D_A))
         return gc_error(GC_FORMAT, "training diverged: NaN loss at step %" PRId64, L->step);
     return GC_OK;
 }
 
-static gc_status loop(struct cg_loop *L, struct gc_fmnist *ta, struct gc_fmnist *tb)
+static gc_status loop(struct cg_loop *L)
 {
     const struct gc_cyclegan_config *c = &L->o->cfg;
-    int64_t total = (int64_t)(c->n_epochs + c->n_epochs_decay) * epoch_len(L);
+    int64_t total = (int64_t)(c->n_epochs + c->n_epochs_decay) * gc_dataset_size(L->train);
     if (L->o->steps > 0 && L->o->steps < total) total = L->o->steps;
     bool tty = isatty(STDERR_FILENO);
     gc_status s = GC_OK;
     L->t_start = gc_app_now();
+    L->step0 = L->step;
     while (s == GC_OK && L->step < total && !*L->interrupted) {
-        next_pair(L);
+        s = next_pair(L);
         double t0 = gc_app_now();
-        s = gc_cyclegan_step(L->m, L->xa, L->xb);
+        if (s == GC_OK) s = gc_cyclegan_step(L->m, L->xa, L->xb);
         L->t_compute += gc_app_now() - t0;
         L->step++;
         if (s == GC_OK && (L->step % L->o->log_every == 0 || L->step == total))
             s = log_step(L, tty && !*L->interrupted);
         if (s == GC_OK && (L->step % L->o->sample_every == 0 || L->step == total))
-            s = samples(L, ta, tb);
+            s = samples(L);
         if (s == GC_OK && L->step % L->o->ckpt_every == 0) s = save(L, true);
     }
     if (tty) fputc('\n', stderr);
@@ -350,23 +385,18 @@ static int parse(int argc, char **argv, struct cg_opts *o)
     return GC_EXIT_OK;
 }
 
-static gc_status setup(struct cg_loop *L, struct gc_fmnist *ta, struct gc_fmnist *tb)
+static gc_status setup(struct cg_loop *L)
 {
     struct cg_opts *o = L->o;
     char note[512];
-    int ca = -1, cb = -1;
-    gc_status s = load_domain(o->data_a, &L->a);
-    if (s == GC_OK) s = load_domain(o->data_b, &L->b);
-    if (s == GC_OK) s = gc_fmnist_class_parse(o->data_a + 14, &ca);
-    if (s == GC_OK) s = gc_fmnist_class_parse(o->data_b + 14, &cb);
-    if (s == GC_OK) s = gc_fmnist_load(ta, NULL, GC_FMNIST_TEST, ca);
-    if (s == GC_OK) s = gc_fmnist_load(tb, NULL, GC_FMNIST_TEST, cb);
-    if (s == GC_OK && o->cfg.size < L->a.ds.w)
-        s = gc_error(GC_INVALID_ARG, "--crop_size %d is smaller than the %dx%d images", o->cfg.size,
-                     L->a.ds.w, L->a.ds.h);
+    gc_status s = open_data(o, "train", &L->train);
+    if (s == GC_OK) s = open_data(o, "test", &L->test);
+    if (s == GC_OK) L->order = gc_calloc((size_t)gc_dataset_size(L->train), sizeof *L->order);
+    if (s == GC_OK && !L->order) s = gc_error(GC_NOMEM, "cyclegan: out of host memory");
     if (s == GC_OK) s = gc_device_open(o->device, NULL, &L->dev, note, sizeof note);
     if (s != GC_OK) return s;
     if (*note) fprintf(stderr, "gan-cl: %s\n", note);
+    gc_app_tune_load(L->dev);
     int nc = o->cfg.input_nc > o->cfg.output_nc ? o->cfg.input_nc : o->cfg.output_nc;
     size_t per = (size_t)nc * (size_t)o->cfg.size * (size_t)o->cfg.size;
     L->xa = gc_malloc(sizeof(float) * per);
@@ -379,17 +409,14 @@ static gc_status setup(struct cg_loop *L, struct gc_fmnist *ta, struct gc_fmnist
     return gc_app_make_run_dirs(L->dir);
 }
 
-static void teardown(struct cg_loop *L, struct gc_fmnist *ta, struct gc_fmnist *tb)
+static void teardown(struct cg_loop *L)
 {
     if (L->log) fclose(L->log);
     gc_cyclegan_destroy(L->m);
     gc_device_destroy(L->dev);
-    gc_fmnist_free(&L->a.ds);
-    gc_fmnist_free(&L->b.ds);
-    gc_fmnist_free(ta);
-    gc_fmnist_free(tb);
-    gc_free(L->a.order);
-    gc_free(L->b.order);
+    gc_dataset_destroy(L->train);
+    gc_dataset_destroy(L->test);
+    gc_free(L->order);
     gc_free(L->xa);
     gc_free(L->xb);
 }
@@ -408,24 +435,28 @@ static gc_status open_log(struct cg_loop *L, bool append)
 
 int gc_train_cyclegan(int argc, char **argv, volatile sig_atomic_t *interrupted)
 {
-    struct cg_opts o = {.data_a = "fashion-mnist:sneaker", .data_b = "fashion-mnist:ankle-boot",
+    struct cg_opts o = {.dataroot = "fashion-mnist:sneaker|fashion-mnist:ankle-boot",
                         .sample_every = 500, .ckpt_every = 1000, .log_every = 10};
     int rc = parse(argc, argv, &o);
     if (rc != GC_EXIT_OK) return rc < 0 ? GC_EXIT_OK : rc;
     struct cg_loop L = {.o = &o, .interrupted = interrupted};
-    struct gc_fmnist ta = {0}, tb = {0};
     gc_app_run_dir(o.cfg.model, o.run_dir, o.resume, L.dir, sizeof L.dir);
     char ck[1200];
     snprintf(ck, sizeof ck, "%s/checkpoints/latest.safetensors", L.dir);
     gc_status s = o.resume ? gc_cyclegan_config_read(ck, &o.cfg) : GC_OK;
-    if (s == GC_OK) s = setup(&L, &ta, &tb);
+    static char saved_root[1024];
+    if (s == GC_OK && o.resume && !o.root_given) { /* the checkpoint's data unless overridden */
+        s = meta_text(ck, "train.dataroot", saved_root, sizeof saved_root);
+        o.dataroot = saved_root;
+    }
+    if (s == GC_OK) s = setup(&L);
     if (s == GC_OK && o.resume) s = resume(&L);
     if (s == GC_OK) s = open_log(&L, o.resume != NULL);
     if (s == GC_OK) {
         start_epoch(&L);
-        fprintf(stderr, "gan-cl: training %s (%s -> %s) in %s from step %" PRId64 "\n",
-                o.cfg.model, o.data_a, o.data_b, L.dir, L.step);
-        s = loop(&L, &ta, &tb);
+        fprintf(stderr, "gan-cl: training %s on %s in %s from step %" PRId64 "\n", o.cfg.model,
+                o.dataroot, L.dir, L.step);
+        s = loop(&L);
         if (s == GC_OK) s = save(&L, false);
     }
     rc = GC_EXIT_OK;
@@ -437,6 +468,6 @@ int gc_train_cyclegan(int argc, char **argv, volatile sig_atomic_t *interrupted)
     } else {
         fprintf(stderr, "gan-cl: done: %" PRId64 " steps; samples in %s/samples\n", L.step, L.dir);
     }
-    teardown(&L, &ta, &tb);
+    teardown(&L);
     return rc;
 }
