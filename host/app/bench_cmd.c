@@ -102,6 +102,16 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
             return GC_EXIT_USAGE;
         }
     }
+    static const char *const models[] = {"dcgan32", "wgan32", "wgangp32", "cyclegan64",
+                                         "cyclegan128"};
+    bool known = false;
+    for (size_t i = 0; o->model && i < sizeof models / sizeof models[0]; i++)
+        known |= strcmp(o->model, models[i]) == 0;
+    if (o->model && !known) {
+        fprintf(stderr, "gan-cl bench: unknown workload '%s' (dcgan32, wgan32, wgangp32, "
+                        "cyclegan64, cyclegan128)\n", o->model);
+        return GC_EXIT_USAGE;
+    }
     if (optind < argc || !o->model) {
         fprintf(stderr, "gan-cl bench: %s\n", optind < argc ? "unexpected argument" : "--model is required");
         usage(stderr);
@@ -249,6 +259,7 @@ static gc_status run(const struct bench_opts *o, struct workload *w)
     gc_status s = gc_device_open(o->device, &dopt, &w->dev, note, sizeof note);
     if (s != GC_OK) return s;
     if (*note) fprintf(stderr, "gan-cl: %s\n", note);
+    gc_app_tune_load(w->dev);
     bool is_gan = strncmp(o->model, "cyclegan", 8) != 0;
     s = is_gan ? build_gan(w, o->model) : build_cyclegan(w, o->model);
     if (s != GC_OK) return s;
