@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gancl/alloc.h"
+#include "tune/lookup.h"
 
 #define MAX_OPTIONS 256
 
@@ -334,7 +335,7 @@ gc_status gc__gemm(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a
     if (d->m == 0 || d->n == 0 || d->batch == 0) return GC_OK;
     struct gc_gemm_config def;
     if (!cfg) {
-        gc__gemm_default_config(&dev->info, d, &def);
+        if (!gc__tune_lookup_gemm(dev, d, &def)) gc__gemm_default_config(&dev->info, d, &def);
         cfg = &def;
     }
     s = gc__gemm_config_check(&dev->info, cfg);

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/* Records in use: gc_tune_load finds the record that applies to a device (its own, the same
+ * device under another driver, the same vendor and type), keeps the valid GEMM choices in a
+ * small table keyed by the OpenCL device id, and gc__tune_lookup_gemm answers the GEMM
+ * default path from it. Also the tuner's shape recording, export and import.
+ *
+ * The table is process-global and written only by load/unload/install, which the app calls
+ * before any step runs (not concurrently with GEMMs). Keyed by cl_device_id rather than by
+ * the gc_device pointer: a record describes the physical device, so a device reopened at
+ * another address keeps it, and a freed gc_device can never lend its record to another. */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cl/cache.h"
+#include "gancl/alloc.h"
+#include "tune/lookup.h"
+#include "tune/tune_impl.h"
+
+#define MAX_LOADED 8
+
+struct choice {
+    struct gc_tune_shape s;
+    struct gc_gemm_config cfg;
+};
+
+struct loaded {
+    cl_device_id id;
+    bool enabled;
+    struct choice *c;
+    int n;
+};
+
+static struct loaded table[MAX_LOADED];
+static int n_table;
+
+static struct {
+    bool on;
+    cl_device_id id;
+    struct gc_gemm_desc *d;
+    int n, cap;
+} rec;
+
+static void note_desc(const struct gc_gemm_desc *d)
+{
+    struct gc_tune_shape s, t;
+    gc__tune_shape_of(d, &s);
+    for (int i = 0; i < rec.n; i++) {
+        gc__tune_shape_of(&rec.d[i], &t);
+        if (gc__tune_shape_eq(&s, &t)) return;
+    }
+    if (rec.n == rec.cap) {
+        int cap = rec.cap ? 2 * rec.cap : 32;
+        struct gc_gemm_desc *nd = gc_realloc(rec.d, sizeof *nd * (size_t)cap);
+        if (!nd) return; /* a shape missed is a shape left at its default */
+        rec.d = nd;
+        rec.cap = cap;
+    }
+    rec.d[rec.n++] = *d;
+}
+
+bool gc__tune_lookup_gemm(const struct gc_device *dev, const struct gc_gemm_desc *d,
+                          struct gc_gemm_config *cfg)
+{
+    if (rec.on && rec.id == dev->id) note_desc(d);
+    for (int i = 0; i < n_table; i++) {
+        if (table[i].id != dev->id || !table[i].enabled) continue;
+        int64_t batch = d->batch > 1 ? d->batch : 1;
+        for (const struct choice *c = table[i].c, *end = c + table[i].n; c < end; c++)
+            if (c->s.m == d->m && c->s.n == d->n && c->s.k == d->k && c->s.batch == batch &&
+                c->s.ta == d->ta && c->s.tb == d->tb) {
+                *cfg = c->cfg;
+                return true;
+            }
+        return false;
+    }
+    return false;
+}
+
+void gc__tune_recording_start(struct gc_device *dev)
+{
+    gc_free(rec.d);
+    rec.d = NULL;
+    rec.n = rec.cap = 0;
+    rec.id = dev->id;
+    rec.on = true;
+}
+
+void gc__tune_recording_stop(struct gc_gemm_desc **descs, int *n)
+{
+    rec.on = false;
+    *descs = rec.d;
+    *n = rec.n;
+    rec.d = NULL;
+    rec.n = rec.cap = 0;
+}
+
+static struct loaded *slot_of(const struct gc_device *dev)
+{
+    for (int i = 0; i < n_table; i++)
+        if (table[i].id == dev->id) return &table[i];
+    return NULL;
+}
+
+void gc_tune_unload(struct gc_device *dev)
+{
+    struct loaded *l = dev ? slot_of(dev) : NULL;
+    if (!l) return;
+    gc_free(l->c);
+    *l = table[--n_table];
+    memset(&table[n_table], 0, sizeof table[n_table]);
+}
+
+void gc__tune_set_enabled(struct gc_device *dev, bool on)
+{
+    struct loaded *l = slot_of(dev);
+    if (l) l->enabled = on;
+}
+
+/* Only valid choices: BEST entries of the current kernel source whose config this device
+ * accepts (a record borrowed from another device may ask for more local memory). */
+gc_status gc__tune_install(struct gc_device *dev, const struct gc_tune_record *r)
+{
+    struct choice *c = gc_calloc((size_t)(r->n ? r->n : 1), sizeof *c);
+    if (!c) return gc_error(GC_NOMEM, "tuning record: out of host memory");
+    int n = 0;
+    for (int i = 0; i < r->n; i++) {
+        const struct gc_tune_entry *e = &r->e[i];
+        if (e->outcome != GC_TUNE_BEST || strcmp(e->kernel, "gemm") || !gc__tune_entry_current(e) ||
+            gc__gemm_config_check(&dev->info, &e->cfg) != GC_OK)
+            continue;
+        c[n++] = (struct choice){e->shape, e->cfg};
+    }
+    gc_clear_error();
+    gc_tune_unload(dev);
+    if (n_table == MAX_LOADED) {
+        gc_free(c);
+        return gc_error(GC_LIMIT, "tuning records loaded on %d devices at most", MAX_LOADED);
+    }
+    table[n_table++] = (struct loaded){dev->id, true, c, n};
+    return GC_OK;
+}
+
+gc_status gc_tune_record_path(const struct gc_device_info *info, char *buf, size_t size)
+{
+    char root[2048], key[512];
+    gc_status s = gc_cache_root(root, sizeof root);
+    if (s != GC_OK) return s;
+    gc_device_key(info, key, sizeof key);
+    int n = snprintf(buf, size, "%s/tuning/%s.json", root, key);
+    return n > 0 && (size_t)n < size ? GC_OK : gc_error(GC_INVALID_ARG, "tuning path too long");
+}
+
+static const char *base_name(const char *name)
+{
+    return strncmp(name, "pthread-", 8) == 0 ? name + 8 : name;
+}
+
+/* Fallback: the best other record in the tuning folder. 1 = same device, other driver;
+ * 2 = same vendor id and type; 0 = none. */
+static int find_fallback(const struct gc_device_info *info, char *path, size_t size,
+                         struct gc_tune_record *out)
+{
+    char dir[2048], own[1024], p[3072];
+    if (gc_tune_record_path(info, own, sizeof own) != GC_OK) return 0;
+    snprintf(dir, sizeof dir, "%s", own);
+    *strrchr(dir, '/') = '\0';
+    DIR *dp = opendir(dir);
+    int best = 0;
+    for (struct dirent *de; dp && (de = readdir(dp));) {
+        size_t len = strlen(de->d_name);
+        if (len < 6 || strcmp(de->d_name + len - 5, ".json")) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        struct gc_tune_record r;
+        if (!strcmp(p, own) || gc__tune_record_load(p, &r) != GC_OK) continue;
+        int level = r.vendor_id != info->vendor_id || r.type != info->type ? 0
+                    : !strcmp(base_name(r.name), base_name(info->name))  ? 1
+                                                                          : 2;
+        if (level && (!best || level < best)) {
+            gc__tune_record_free(out);
+            *out = r;
+            best = level;
+            snprintf(path, size, "%s", p);
+        } else gc__tune_record_free(&r);
+    }
+    if (dp) closedir(dp);
+    gc_clear_error();
+    return best;
+}
+
+gc_status gc_tune_load(struct gc_device *dev, char *line, size_t size)
+{
+    static const char *const how[] = {"this device and driver", "same device, driver '%s'",
+                                      "same vendor and type, device '%s'"};
+    const struct gc_device_info *info = &dev->info;
+    char path[3072], what[512];
+    struct gc_tune_record r = {0};
+    gc_status s = gc_tune_record_path(info, path, sizeof path);
+    if (s == GC_OK) s = gc__tune_record_load(path, &r);
+    int level = 0;
+    if (s == GC_NOT_FOUND) level = find_fallback(info, path, sizeof path, &r);
+    else if (s != GC_OK) {
+        snprintf(line, size, "tuning record unusable, using defaults: %s", gc_last_error());
+        return s;
+    }
+    if (s != GC_OK && !level) {
+        snprintf(line, size, "no tuning record for %s: run `gan-cl tune --device %d:%d` for "
+                 "faster GEMMs", info->name, info->platform_index, info->device_index);
+        return GC_NOT_FOUND;
+    }
+    s = gc__tune_install(dev, &r);
+    snprintf(what, sizeof what, how[level], level == 1 ? r.driver : r.name);
+    gc__tune_record_free(&r);
+    if (s != GC_OK) return s;
+    int n = slot_of(dev)->n;
+    snprintf(line, size, "tuning record %s: %d GEMM shape%s (%s)%s", path, n, n == 1 ? "" : "s",
+             what, n ? "" : "; nothing current: run `gan-cl tune` again");
+    return GC_OK;
+}
+
+gc_status gc_tune_export(const struct gc_device_info *info, const char *path)
+{
+    char own[3072];
+    struct gc_tune_record r;
+    gc_status s = gc_tune_record_path(info, own, sizeof own);
+    if (s == GC_OK) s = gc__tune_record_load(own, &r);
+    if (s != GC_OK) return gc_error_context(s, "export");
+    s = gc__tune_record_save(path, &r);
+    gc__tune_record_free(&r);
+    return s;
+}
+
+gc_status gc_tune_import(const struct gc_device_info *info, const char *path, int *n)
+{
+    char own[3072], dir[3072];
+    struct gc_tune_record in, r;
+    *n = 0;
+    gc_status s = gc_tune_record_path(info, own, sizeof own);
+    if (s == GC_OK) s = gc__tune_record_load(path, &in);
+    if (s != GC_OK) return s;
+    if (gc__tune_record_load(own, &r) != GC_OK) gc__tune_record_init(&r, info);
+    gc_clear_error();
+    for (int i = 0; i < in.n && s == GC_OK; i++) {
+        const struct gc_tune_entry *e = &in.e[i];
+        if (e->outcome != GC_TUNE_BEST || !gc__tune_entry_current(e) ||
+            gc__gemm_config_check(info, &e->cfg) != GC_OK)
+            continue;
+        for (int j; (j = gc__tune_record_best(&r, &e->shape)) >= 0;) r.e[j] = r.e[--r.n];
+        s = gc__tune_record_add(&r, e);
+        if (s == GC_OK) ++*n;
+    }
+    gc_clear_error();
+    snprintf(dir, sizeof dir, "%s", own);
+    *strrchr(dir, '/') = '\0';
+    if (s == GC_OK) s = gc_mkdirs(dir);
+    if (s == GC_OK) s = gc__tune_record_save(own, &r);
+    gc__tune_record_free(&in);
+    gc__tune_record_free(&r);
+    return s;
+}

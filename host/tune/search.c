@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+/* The search over GEMM configs for one shape: the default and a small "likely good" set,
+ * then random valid configs, then hill climbing from the best over neighbouring values of
+ * one tunable at a time, each stage stopped by the deadline, --max-evals or an interrupt.
+ * Every candidate is verified before it is timed (bench.c) and written to the record as
+ * "pending" first: a candidate that kills the process stays pending in the file and the
+ * next tune records it as crashed. Rejected candidates are never run again. The best 3 and
+ * the default are then re-measured in interleaved rounds and the fastest becomes the
+ * shape's entry. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "gancl/alloc.h"
+#include "tune/bench.h"
+
+#define FIRST_SAMPLES 5
+#define FINAL_ROUNDS 3 /* x FIRST_SAMPLES samples each for the finalists */
+#define MAX_SEEN 512
+#define MAX_ACCUMULATORS 32 /* MR * NR / VW: beyond the register file compile time explodes */
+
+int64_t gc__tune_evals_total;
+
+struct cand {
+    struct gc_gemm_config cfg;
+    double median, min, err;
+};
+
+struct search {
+    struct gc_device *dev;
+    struct gc_tune_bench b;
+    struct gc_tune_record *rec;
+    const char *path;
+    const struct gc_tune_search *opt;
+    struct gc_tune_shape shape;
+    struct gc_gemm_config def;
+    struct cand seen[MAX_SEEN]; /* measured (correct) this run */
+    int n_seen, evals, rejected;
+    uint64_t rng;
+    double deadline; /* of the search: the finalists' re-measurement fits after it */
+};
+
+static bool out_of_time(const struct search *s)
+{
+    return gc__tune_clock() >= s->deadline ||
+           (s->opt->max_evals > 0 && s->evals >= s->opt->max_evals) ||
+           (s->opt->interrupted && *s->opt->interrupted) || s->n_seen == MAX_SEEN;
+}
+
+static void say(const struct search *s, const char *fmt, const char *a, const char *b)
+{
+    if (!s->opt->progress) return;
+    char line[512];
+    snprintf(line, sizeof line, fmt, a, b);
+    s->opt->progress(line, s->opt->user);
+}
+
+/* A build failure depends on the options only (transposes + params), not on the shape. */
+static bool rejected_before(const struct search *s, const struct gc_gemm_config *cfg)
+{
+    for (int i = 0; i < s->rec->n; i++) {
+        const struct gc_tune_entry *e = &s->rec->e[i];
+        if (e->outcome == GC_TUNE_BEST || !gc__tune_config_eq(&e->cfg, cfg) || !gc__tune_entry_current(e))
+            continue;
+        if (gc__tune_shape_eq(&e->shape, &s->shape)) return true;
+        if (e->outcome == GC_TUNE_BUILD_FAILED && e->shape.ta == s->shape.ta && e->shape.tb == s->shape.tb)
+            return true;
+    }
+    return false;
+}
+
+static gc_status mark(struct search *s, const struct gc_gemm_config *cfg, enum gc_tune_outcome o,
+                      double err)
+{
+    int i = gc__tune_record_find(s->rec, &s->shape, cfg);
+    struct gc_tune_entry e = {.kernel = "gemm", .shape = s->shape, .outcome = o, .cfg = *cfg,
+                              .error = err, .source_hash = gc__tune_source_hash(cfg->impl)};
+    gc__tune_now_iso(e.date, sizeof e.date);
+    if (i >= 0) s->rec->e[i] = e;
+    else {
+        gc_status st = gc__tune_record_add(s->rec, &e);
+        if (st != GC_OK) return st;
+    }
+    return gc__tune_record_save(s->path, s->rec);
+}
+
+/* Verifies then times cfg. Returns the candidate, or NULL (invalid, rejected now or before). */
+static const struct cand *eval(struct search *s, const struct gc_gemm_config *cfg, gc_status *st)
+{
+    for (int i = 0; i < s->n_seen; i++)
+        if (gc__tune_config_eq(&s->seen[i].cfg, cfg)) return &s->seen[i];
+    if (gc__gemm_config_check(&s->dev->info, cfg) != GC_OK || rejected_before(s, cfg)) {
+        gc_clear_error();
+        return NULL;
+    }
+    char name[160];
+    gc__tune_config_str(cfg, name, sizeof name);
+    if ((*st = mark(s, cfg, GC_TUNE_PENDING, 0)) != GC_OK) return NULL;
+    struct cand c = {.cfg = *cfg};
+    enum gc_tune_outcome o = gc__tune_bench_verify(&s->b, cfg, &c.err);
+    if (o == GC_TUNE_BEST && gc__tune_bench_time(&s->b, cfg, FIRST_SAMPLES, &c.median, &c.min) != GC_OK)
+        o = GC_TUNE_FAILED;
+    s->evals++;
+    gc__tune_evals_total++;
+    if (o != GC_TUNE_BEST) {
+        s->rejected++;
+        say(s, "  rejected (%s): %s", gc__tune_outcome_name(o), name);
+        gc_clear_error();
+        *st = mark(s, cfg, o, c.err);
+        return NULL;
+    }
+    /* Correct: drop the pending mark (saved with the next write). */
+    int i = gc__tune_record_find(s->rec, &s->shape, cfg);
+    if (i >= 0) s->rec->e[i] = s->rec->e[--s->rec->n];
+    s->seen[s->n_seen++] = c;
+    return &s->seen[s->n_seen - 1];
+}
+
+static int best_index(const struct search *s)
+{
+    int b = -1;
+    for (int i = 0; i < s->n_seen; i++)
+        if (b < 0 || s->seen[i].median < s->seen[b].median) b = i;
+    return b;
+}
+
+/* ---- candidates ---- */
+
+static uint64_t next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static int round_up(int v, int unit) { return unit > 0 ? (v + unit - 1) / unit * unit : v; }
+
+/* Makes the multiples right (NR of VW, MC of MR, NC of NR); false when the config is outside
+ * the searched space (too many accumulators). */
+static bool repair(struct gc_gemm_config *c)
+{
+    if (c->impl != GC_GEMM_OWN_CPU) return true;
+    c->nr = round_up(c->nr < c->vw ? c->vw : c->nr, c->vw);
+    c->mc = round_up(c->mc < c->mr ? c->mr : c->mc, c->mr);
+    c->nc = round_up(c->nc < c->nr ? c->nr : c->nc, c->nr);
+    return c->mr * (c->nr / c->vw) <= MAX_ACCUMULATORS;
+}
+
+static void allowed_impls(const struct search *s, enum gc_gemm_impl *impls, int *n)
+{
+    *n = 0;
+    impls[(*n)++] = s->dev->info.type == GC_DEVICE_CPU ? GC_GEMM_OWN_CPU : GC_GEMM_OWN_TILED;
+    if (s->opt->clblast) impls[(*n)++] = GC_GEMM_CLBLAST;
+}
+
+static bool random_config(struct search *s, struct gc_gemm_config *c)
+{
+    enum gc_gemm_impl impls[2];
+    int n;
+    allowed_impls(s, impls, &n);
+    *c = s->def;
+    c->impl = impls[0]; /* CLBlast has no parameters here: the likely set tries it */
+    for (int i = 0; i < gc__gemm_tunable_count; i++) {
+        const struct gc_gemm_tunable *t = &gc__gemm_tunables[i];
+        if (t->impl == c->impl)
+            *gc__gemm_tunable_field(c, t) = t->candidates[next(&s->rng) % (uint64_t)t->n_candidates];
+    }
+    return repair(c);
+}
+
+static void try_list(struct search *s, const int (*list)[5], int n, gc_status *st)
+{
+    for (int i = 0; i < n && *st == GC_OK && !out_of_time(s); i++) {
+        struct gc_gemm_config c = s->def;
+        if (c.impl == GC_GEMM_OWN_CPU) {
+            c.mr = list[i][0];
+            c.nr = list[i][1];
+            c.kc = list[i][2] ? list[i][2] : c.kc;
+            c.mc = list[i][3] ? list[i][3] : c.mc;
+            c.nc = list[i][4] ? list[i][4] : c.nc;
+        } else {
+            c.impl = GC_GEMM_OWN_TILED;
+            c.tsm = list[i][0], c.tsn = list[i][1], c.tsk = list[i][2], c.wptm = list[i][3], c.wptn = list[i][4];
+        }
+        if (repair(&c)) eval(s, &c, st);
+    }
+}
+
+/* The default, CLBlast's own tuned defaults, and configurations measured good before
+ * (spec/cpu-kernels.md: 24x16, 12x32, 6x64 float16 tiles equal at large sizes; narrow N
+ * wants narrow panels; KC 128-256). */
+static void likely_set(struct search *s, gc_status *st)
+{
+    static const int cpu16[][5] = {{24, 16, 0, 0, 0},  {12, 32, 0, 0, 0},  {6, 64, 0, 0, 0},
+                                   {8, 32, 0, 0, 0},   {16, 16, 0, 0, 0},  {24, 16, 128, 0, 0},
+                                   {12, 32, 128, 0, 0}, {24, 16, 0, 96, 128}, {12, 32, 0, 96, 128},
+                                   {24, 16, 0, 384, 512}, {6, 64, 128, 0, 0}, {4, 64, 0, 0, 0}};
+    static const int cpu8[][5] = {{6, 16, 0, 0, 0},  {12, 16, 0, 0, 0}, {4, 32, 0, 0, 0},
+                                  {8, 16, 0, 0, 0},  {6, 32, 0, 0, 0},  {6, 16, 128, 0, 0},
+                                  {12, 16, 128, 0, 0}, {6, 16, 0, 96, 128}};
+    static const int tiled[][5] = {{64, 64, 16, 4, 4},  {128, 64, 16, 8, 4}, {64, 128, 16, 4, 8},
+                                   {128, 128, 16, 8, 8}, {32, 32, 16, 2, 2}, {64, 64, 32, 4, 4},
+                                   {32, 64, 16, 4, 4},  {64, 64, 16, 8, 8},  {128, 128, 8, 8, 8}};
+    s->deadline = s->opt->deadline;
+    const struct cand *d = eval(s, &s->def, st);
+    /* Finalists: 4 configs x FINAL_ROUNDS x (1 + FIRST_SAMPLES) samples of >= 3 ms. */
+    if (d) s->deadline -= 4.0 * FINAL_ROUNDS * (1 + FIRST_SAMPLES) * (d->median > 3e-3 ? d->median : 3e-3);
+    struct gc_gemm_config cb = s->def;
+    cb.impl = GC_GEMM_CLBLAST;
+    bool cpu = s->dev->info.type == GC_DEVICE_CPU;
+    if (s->opt->clblast && !cpu && *st == GC_OK) eval(s, &cb, st);
+    if (!cpu) try_list(s, tiled, (int)(sizeof tiled / sizeof tiled[0]), st);
+    else if (s->def.vw == 16) try_list(s, cpu16, (int)(sizeof cpu16 / sizeof cpu16[0]), st);
+    else try_list(s, cpu8, (int)(sizeof cpu8 / sizeof cpu8[0]), st);
+    if (s->opt->clblast && cpu && *st == GC_OK && !out_of_time(s)) eval(s, &cb, st);
+}
+
+static void random_stage(struct search *s, int tries, gc_status *st)
+{
+    for (int i = 0; i < tries && *st == GC_OK && !out_of_time(s); i++) {
+        struct gc_gemm_config c;
+        if (random_config(s, &c)) eval(s, &c, st);
+    }
+}
+
+/* Hill climbing: from the best so far, every one-step change of one tunable (neighbouring
+ * candidate value), in random order; move to the first that is faster, stop at a local
+ * optimum (or the budget). */
+static void climb(struct search *s, gc_status *st)
+{
+    bool moved = true;
+    while (moved && *st == GC_OK && !out_of_time(s)) {
+        moved = false;
+        int bi = best_index(s);
+        if (bi < 0 || s->seen[bi].cfg.impl == GC_GEMM_CLBLAST) return;
+        struct cand best = s->seen[bi];
+        int order[2 * 16], n = 0;
+        for (int i = 0; i < gc__gemm_tunable_count; i++)
+            if (gc__gemm_tunables[i].impl == best.cfg.impl) order[n++] = 2 * i, order[n++] = 2 * i + 1;
+        for (int i = n - 1; i > 0; i--) {
+            int j = (int)(next(&s->rng) % (uint64_t)(i + 1)), t = order[i];
+            order[i] = order[j], order[j] = t;
+        }
+        for (int i = 0; i < n && !moved && *st == GC_OK && !out_of_time(s); i++) {
+            const struct gc_gemm_tunable *t = &gc__gemm_tunables[order[i] / 2];
+            struct gc_gemm_config c = best.cfg;
+            int *f = gc__gemm_tunable_field(&c, t), k = 0;
+            while (k < t->n_candidates - 1 && t->candidates[k] < *f) k++;
+            k += order[i] % 2 ? 1 : -1;
+            if (k < 0 || k >= t->n_candidates || t->candidates[k] == *f) continue;
+            *f = t->candidates[k];
+            if (!repair(&c)) continue;
+            const struct cand *r = eval(s, &c, st);
+            moved = r && r->median < best.median;
+        }
+    }
+}
+
+/* ---- finalists and the entry ---- */
+
+/* The best 3 and the default, re-timed in interleaved rounds (noise hits all alike): the
+ * median of the rounds' medians decides. Index 0 of *fin is the default. */
+static gc_status finals(struct search *s, struct cand *fin, int *n_fin)
+{
+    int n = 0;
+    for (int i = 0; i < s->n_seen; i++)
+        if (gc__tune_config_eq(&s->seen[i].cfg, &s->def)) fin[n++] = s->seen[i];
+    if (n == 0) return gc_error(GC_FORMAT, "tune: the default GEMM config failed verification");
+    struct cand pool[MAX_SEEN];
+    int np = 0;
+    for (int i = 0; i < s->n_seen; i++)
+        if (!gc__tune_config_eq(&s->seen[i].cfg, &s->def)) pool[np++] = s->seen[i];
+    for (int k = 0; k < 3 && np > 0; k++) {
+        int b = 0;
+        for (int i = 1; i < np; i++) if (pool[i].median < pool[b].median) b = i;
+        fin[n++] = pool[b];
+        pool[b] = pool[--np];
+    }
+    double med[FINAL_ROUNDS][4], mn[4];
+    for (int i = 0; i < n; i++) mn[i] = fin[i].min;
+    for (int r = 0; r < FINAL_ROUNDS; r++)
+        for (int i = 0; i < n; i++) {
+            double m1;
+            gc_status st = gc__tune_bench_time(&s->b, &fin[i].cfg, FIRST_SAMPLES, &med[r][i], &m1);
+            if (st != GC_OK) return st;
+            if (m1 < mn[i]) mn[i] = m1;
+        }
+    for (int i = 0; i < n; i++) {
+        double v[FINAL_ROUNDS];
+        for (int r = 0; r < FINAL_ROUNDS; r++) v[r] = med[r][i];
+        for (int a = 1; a < FINAL_ROUNDS; a++)
+            for (int b = a; b > 0 && v[b] < v[b - 1]; b--) { double t = v[b]; v[b] = v[b - 1]; v[b - 1] = t; }
+        fin[i].median = v[FINAL_ROUNDS / 2];
+        fin[i].min = mn[i];
+    }
+    *n_fin = n;
+    return GC_OK;
+}
+
+static double flops_of(const struct gc_tune_shape *sh)
+{
+    return 2.0 * (double)sh->m * (double)sh->n * (double)sh->k * (double)sh->batch;
+}
+
+static void fill_row(struct gc_tune_row *row, const struct gc_tune_entry *e)
+{
+    snprintf(row->kernel, sizeof row->kernel, "%s", e->kernel);
+    gc__tune_shape_str(&e->shape, row->shape, sizeof row->shape);
+    gc__tune_config_str(&e->cfg, row->params, sizeof row->params);
+    row->flops = flops_of(&e->shape);
+    row->default_s = e->default_s;
+    row->tuned_s = e->median_s;
+    row->evals = e->evals;
+}
+
+static gc_status finish(struct search *s, struct gc_tune_row *row)
+{
+    struct cand fin[4];
+    int n = 0;
+    gc_status st = finals(s, fin, &n);
+    if (st != GC_OK) return st;
+    int w = 0;
+    for (int i = 1; i < n; i++) if (fin[i].median < fin[w].median) w = i;
+    struct gc_tune_entry e = {.kernel = "gemm", .shape = s->shape, .outcome = GC_TUNE_BEST,
+                              .cfg = fin[w].cfg, .median_s = fin[w].median, .min_s = fin[w].min,
+                              .error = fin[w].err, .default_s = fin[0].median, .evals = s->evals,
+                              .source_hash = gc__tune_source_hash(fin[w].cfg.impl)};
+    e.gflops = flops_of(&s->shape) / e.median_s * 1e-9;
+    gc__tune_now_iso(e.date, sizeof e.date);
+    if ((st = gc__tune_record_add(s->rec, &e)) != GC_OK) return st;
+    fill_row(row, &e);
+    row->rejected = s->rejected;
+    return gc__tune_record_save(s->path, s->rec);
+}
+
+gc_status gc__tune_gemm_shape(struct gc_device *dev, const struct gc_gemm_desc *d,
+                              struct gc_tune_record *rec, const char *path,
+                              const struct gc_tune_search *opt, struct gc_tune_row *row)
+{
+    memset(row, 0, sizeof *row);
+    struct search *s = gc_calloc(1, sizeof *s);
+    if (!s) return gc_error(GC_NOMEM, "tune: out of host memory");
+    *s = (struct search){.dev = dev, .rec = rec, .path = path, .opt = opt, .rng = opt->seed | 1};
+    gc__tune_shape_of(d, &s->shape);
+    int have = gc__tune_record_best(rec, &s->shape);
+    gc_status st = GC_OK;
+    if (have >= 0) {
+        fill_row(row, &rec->e[have]);
+        row->resumed = true;
+    } else if ((st = gc__tune_bench_create(dev, d, &s->b)) == GC_OK) {
+        gc__gemm_default_config(&dev->info, d, &s->def);
+        /* Stale entries of this shape (changed kernel) make room for the new ones. */
+        for (int i = rec->n - 1; i >= 0; i--)
+            if (gc__tune_shape_eq(&rec->e[i].shape, &s->shape) && !gc__tune_entry_current(&rec->e[i]))
+                rec->e[i] = rec->e[--rec->n];
+        likely_set(s, &st);
+        if (st == GC_OK) random_stage(s, 8, &st);
+        if (st == GC_OK) climb(s, &st);
+        if (st == GC_OK) random_stage(s, MAX_SEEN, &st);
+        if (st == GC_OK && opt->interrupted && *opt->interrupted) {
+            st = gc__tune_record_save(path, rec); /* without this run's pending marks */
+            if (st == GC_OK) st = gc_error(GC_INTERRUPTED, "tune: interrupted");
+        }
+        if (st == GC_OK) st = finish(s, row);
+        gc__tune_bench_destroy(&s->b);
+    }
+    gc_free(s);
+    return st;
+}

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/* gc_tune_run: collects the GEMM shapes a model's training step really runs (one step with
+ * the GEMM default path recording them), tunes each under a share of the budget (search.c),
+ * keeps the record current on disk after every candidate, installs it on the device and
+ * times the model's step with the defaults and with the record. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cl/cache.h"
+#include "gancl/alloc.h"
+#include "gancl/cyclegan.h"
+#include "gancl/gan.h"
+#include "tune/tune_impl.h"
+
+#define STEP_PAIRS 5       /* timed steps each way, interleaved, after 2 warm-ups */
+#define CLBLAST_BUILD_S 150 /* CLBlast's slowest build on PoCL (spec/cpu-kernels.md) */
+
+static const char *const all_models[] = {"dcgan32", "wgan32", "wgangp32", "cyclegan64", "cyclegan128"};
+
+struct model {
+    struct gc_gan *gan;
+    struct gc_cyclegan *cg;
+    float *real;
+    int64_t elems; /* one real batch */
+    int n_critic;
+};
+
+static void model_free(struct model *m)
+{
+    gc_gan_destroy(m->gan);
+    gc_cyclegan_destroy(m->cg);
+    gc_free(m->real);
+    memset(m, 0, sizeof *m);
+}
+
+static gc_status model_build(struct gc_device *dev, const char *name, struct model *m)
+{
+    memset(m, 0, sizeof *m);
+    gc_status s;
+    int n_real = 2;
+    if (strncmp(name, "cyclegan", 8) == 0) {
+        struct gc_cyclegan_config c;
+        s = gc_cyclegan_preset(name, &c);
+        if (s == GC_OK) s = gc_cyclegan_create(dev, &c, &m->cg);
+        m->elems = (int64_t)c.input_nc * c.size * c.size;
+    } else {
+        struct gc_gan_config c;
+        s = gc_gan_preset(name, &c);
+        if (s == GC_OK) s = gc_gan_create(dev, &c, &m->gan);
+        m->elems = (int64_t)c.batch * c.channels * c.image_size * c.image_size;
+        m->n_critic = n_real = c.n_critic;
+    }
+    if (s == GC_OK) m->real = gc_malloc(sizeof(float) * (size_t)(m->elems * n_real));
+    if (s == GC_OK && !m->real) s = gc_error(GC_NOMEM, "tune: out of host memory");
+    uint64_t x = 1;
+    for (int64_t i = 0; s == GC_OK && i < m->elems * n_real; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        m->real[i] = (float)((double)(x >> 11) * 0x1p-52 - 1.0);
+    }
+    if (s != GC_OK) model_free(m);
+    return s;
+}
+
+/* One training step as `gan-cl bench` runs it; seconds. */
+static gc_status model_step(struct gc_device *dev, struct model *m, double *sec)
+{
+    double t0 = gc__tune_clock();
+    gc_status s = GC_OK;
+    if (m->cg) s = gc_cyclegan_step(m->cg, m->real, m->real + m->elems);
+    for (int i = 0; m->gan && i < m->n_critic && s == GC_OK; i++)
+        s = gc_gan_d_step(m->gan, m->real + (size_t)i * (size_t)m->elems);
+    if (m->gan && s == GC_OK) s = gc_gan_g_step(m->gan);
+    if (s == GC_OK) s = gc_device_finish(dev);
+    *sec = gc__tune_clock() - t0;
+    return s;
+}
+
+static void say(const struct gc_tune_options *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void say(const struct gc_tune_options *o, const char *fmt, ...)
+{
+    if (!o->progress) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    o->progress(line, o->user);
+}
+
+/* Appends the distinct shapes of one step of `name` to *all; *step_s: a warm step's time. */
+static gc_status collect(struct gc_device *dev, const char *name, struct gc_gemm_desc **all,
+                         int *n_all, double *step_s)
+{
+    struct model m;
+    gc_status s = model_build(dev, name, &m);
+    if (s != GC_OK) return s;
+    double t;
+    gc__tune_set_enabled(dev, false);
+    gc__tune_recording_start(dev);
+    s = model_step(dev, &m, &t);
+    struct gc_gemm_desc *d;
+    int n;
+    gc__tune_recording_stop(&d, &n);
+    if (s == GC_OK) s = model_step(dev, &m, step_s); /* kernels built: a real step's time */
+    model_free(&m);
+    struct gc_gemm_desc *grown = s == GC_OK ? gc_realloc(*all, sizeof *grown * (size_t)(*n_all + n + 1)) : NULL;
+    if (s == GC_OK && !grown) s = gc_error(GC_NOMEM, "tune: out of host memory");
+    for (int i = 0; s == GC_OK && i < n; i++) {
+        struct gc_tune_shape a, b;
+        gc__tune_shape_of(&d[i], &a);
+        int j = 0;
+        for (; j < *n_all; j++) {
+            gc__tune_shape_of(&grown[j], &b);
+            if (gc__tune_shape_eq(&a, &b)) break;
+        }
+        if (j == *n_all) grown[(*n_all)++] = d[i];
+    }
+    if (grown) *all = grown;
+    gc_free(d);
+    return s;
+}
+
+/* The device's own record (or a new one); a candidate left pending by a tune that died
+ * was what killed it: recorded as crashed, never run again. */
+static gc_status open_record(struct gc_device *dev, char *path, size_t size, struct gc_tune_record *r)
+{
+    gc_status s = gc_tune_record_path(&dev->info, path, size);
+    if (s != GC_OK) return s;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", path);
+    *strrchr(dir, '/') = '\0';
+    if ((s = gc_mkdirs(dir)) != GC_OK) return s;
+    s = gc__tune_record_load(path, r);
+    if (s == GC_NOT_FOUND) {
+        gc_clear_error();
+        gc__tune_record_init(r, &dev->info);
+        return GC_OK;
+    }
+    if (s != GC_OK) return gc_error_context(s, "tuning record (delete it to start afresh)");
+    struct gc_tune_record fresh;
+    gc__tune_record_init(&fresh, &dev->info); /* the device fields as this driver says */
+    memcpy(r->key, fresh.key, sizeof r->key);
+    memcpy(r->driver, fresh.driver, sizeof r->driver);
+    memcpy(r->platform_version, fresh.platform_version, sizeof r->platform_version);
+    for (int i = 0; i < r->n; i++)
+        if (r->e[i].outcome == GC_TUNE_PENDING) r->e[i].outcome = GC_TUNE_CRASHED;
+    return gc__tune_record_save(path, r);
+}
+
+/* Median step time of the model with the defaults and with the record, interleaved. */
+static gc_status time_steps(struct gc_device *dev, const char *name, double *def_s, double *tuned_s)
+{
+    struct model m;
+    gc_status s = model_build(dev, name, &m);
+    double t[2][STEP_PAIRS] = {{0}}, x;
+    for (int i = 0; i < 2 && s == GC_OK; i++) {
+        gc__tune_set_enabled(dev, i == 1);
+        s = model_step(dev, &m, &x);
+    }
+    for (int i = 0; i < 2 * STEP_PAIRS && s == GC_OK; i++) {
+        gc__tune_set_enabled(dev, i % 2 == 1);
+        s = model_step(dev, &m, &t[i % 2][i / 2]);
+    }
+    gc__tune_set_enabled(dev, true);
+    model_free(&m);
+    for (int k = 0; k < 2 && s == GC_OK; k++)
+        for (int a = 1; a < STEP_PAIRS; a++)
+            for (int b = a; b > 0 && t[k][b] < t[k][b - 1]; b--) {
+                double y = t[k][b];
+                t[k][b] = t[k][b - 1];
+                t[k][b - 1] = y;
+            }
+    *def_s = t[0][STEP_PAIRS / 2];
+    *tuned_s = t[1][STEP_PAIRS / 2];
+    return s;
+}
+
+static gc_status tune_shapes(struct gc_device *dev, const struct gc_tune_options *o,
+                             const struct gc_gemm_desc *d, int n, double end, struct gc_tune_record *rec,
+                             const char *path, struct gc_tune_result *out)
+{
+    gc_status s = GC_OK;
+    for (int i = 0; i < n && s == GC_OK; i++) {
+        double now = gc__tune_clock(), share = (end - now) / (n - i);
+        struct gc_tune_search opt = {
+            .deadline = now + (share > 0 ? share : 0), .max_evals = o->max_evals,
+            .clblast = o->clblast > 0 ||
+                       (o->clblast < 0 && (dev->info.type != GC_DEVICE_CPU || share >= CLBLAST_BUILD_S)),
+            .interrupted = o->interrupted, .progress = o->progress, .user = o->user,
+            .seed = 0x9e3779b97f4a7c15ull * (uint64_t)(i + 1)};
+        struct gc_tune_row *row = &out->rows[out->n_rows];
+        s = gc__tune_gemm_shape(dev, &d[i], rec, path, &opt, row);
+        if (s != GC_OK) break;
+        out->n_rows++;
+        say(o, "[%d/%d] gemm %s: %.3f -> %.3f ms (%.2fx, %.1f GFLOP/s) %s%s", i + 1, n, row->shape,
+            row->default_s * 1e3, row->tuned_s * 1e3, row->default_s / row->tuned_s,
+            row->flops / row->tuned_s * 1e-9, row->params, row->resumed ? " (from the record)" : "");
+    }
+    return s;
+}
+
+gc_status gc_tune_run(struct gc_device *dev, const struct gc_tune_options *o,
+                      struct gc_tune_result *out)
+{
+    double t0 = gc__tune_clock(), budget = o->budget_s > 0 ? o->budget_s : 600;
+    memset(out, 0, sizeof *out);
+    const char *const *models = o->model ? &o->model : all_models;
+    int n_models = o->model ? 1 : (int)(sizeof all_models / sizeof all_models[0]);
+    struct gc_tune_record rec = {0};
+    struct gc_gemm_desc *d = NULL;
+    int n = 0;
+    double step_sum = 0, step_s;
+    gc_status s = open_record(dev, out->record_path, sizeof out->record_path, &rec);
+    for (int i = 0; i < n_models && s == GC_OK; i++) {
+        s = collect(dev, models[i], &d, &n, &step_s);
+        step_sum += step_s;
+        if (s == GC_OK) say(o, "%s: %d distinct GEMM shapes so far (a step: %.3f s)", models[i], n, step_s);
+    }
+    out->rows = s == GC_OK ? gc_calloc((size_t)(n ? n : 1), sizeof *out->rows) : NULL;
+    if (s == GC_OK && !out->rows) s = gc_error(GC_NOMEM, "tune: out of host memory");
+    /* What the closing step timing needs (model builds ~ a step each) stays outside the search. */
+    double reserve = o->step_timing ? step_sum * (2 * STEP_PAIRS + 4) * 1.3 : 0;
+    if (s == GC_OK) s = tune_shapes(dev, o, d, n, t0 + budget - reserve, &rec, out->record_path, out);
+    if (s == GC_OK || s == GC_INTERRUPTED) {
+        gc_status si = gc__tune_install(dev, &rec);
+        if (s == GC_OK) s = si;
+    }
+    for (int i = 0; s == GC_OK && o->step_timing && i < n_models && i < 8; i++) {
+        snprintf(out->steps[i].model, sizeof out->steps[i].model, "%s", models[i]);
+        s = time_steps(dev, models[i], &out->steps[i].default_s, &out->steps[i].tuned_s);
+        if (s == GC_OK) out->n_steps++;
+    }
+    gc__tune_record_free(&rec);
+    gc_free(d);
+    out->elapsed_s = gc__tune_clock() - t0;
+    return s;
+}
+
+void gc_tune_result_free(struct gc_tune_result *r)
+{
+    if (!r) return;
+    gc_free(r->rows);
+    r->rows = NULL;
+    r->n_rows = 0;
+}

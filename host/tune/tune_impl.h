@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals of host/tune: the record in memory (record.c), the loaded records the GEMM
+ * default path consults (lookup.c), the candidate bench and search (search.c). */
+#ifndef GANCL_TUNE_IMPL_H
+#define GANCL_TUNE_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cl/clrt.h"
+#include "gancl/tune.h"
+#include "ops/gemm.h"
+
+#define GC_TUNE_FORMAT "gan-cl tuning record 1"
+
+/* The part of a GEMM descriptor a record entry is keyed by (leading dimensions and strides
+ * change neither the result of a config nor, in the models, the shape class). */
+struct gc_tune_shape {
+    bool ta, tb;
+    int64_t m, n, k, batch;
+};
+
+enum gc_tune_outcome {
+    GC_TUNE_BEST,         /* the chosen config of its shape */
+    GC_TUNE_WRONG,        /* output differs from the reference (or wrote past a buffer) */
+    GC_TUNE_BUILD_FAILED, /* the kernel variant does not compile */
+    GC_TUNE_FAILED,       /* enqueue / run failed (CL or CLBlast error) */
+    GC_TUNE_CRASHED,      /* was running when an earlier tune died: never again */
+    GC_TUNE_PENDING,      /* being measured right now (a crash leaves it so) */
+    GC_TUNE_OUTCOME_COUNT
+};
+const char *gc__tune_outcome_name(enum gc_tune_outcome o);
+
+struct gc_tune_entry {
+    char kernel[16]; /* "gemm" */
+    struct gc_tune_shape shape;
+    enum gc_tune_outcome outcome;
+    struct gc_gemm_config cfg;
+    double median_s, min_s, gflops, error; /* error: max |c - ref| of verification */
+    double default_s;                      /* BEST: the default config's median beside it */
+    uint64_t source_hash;
+    int evals;
+    char date[32]; /* ISO 8601 UTC */
+};
+
+struct gc_tune_record {
+    /* The device it was measured on (for the fallback chain and --import). */
+    char key[512], name[256], driver[128], platform_version[128];
+    uint32_t vendor_id;
+    enum gc_device_type type;
+    struct gc_tune_entry *e;
+    int n, cap;
+};
+
+void gc__tune_record_init(struct gc_tune_record *r, const struct gc_device_info *info);
+void gc__tune_record_free(struct gc_tune_record *r);
+gc_status gc__tune_record_add(struct gc_tune_record *r, const struct gc_tune_entry *e);
+/* Index of the entry of (shape, cfg) — any outcome — or -1. */
+int gc__tune_record_find(const struct gc_tune_record *r, const struct gc_tune_shape *s,
+                         const struct gc_gemm_config *cfg);
+/* Index of the shape's valid BEST entry (current source hash), or -1. */
+int gc__tune_record_best(const struct gc_tune_record *r, const struct gc_tune_shape *s);
+gc_status gc__tune_record_load(const char *path, struct gc_tune_record *r);
+gc_status gc__tune_record_save(const char *path, const struct gc_tune_record *r);
+
+/* Hash of what a config's results depend on: the kernel source (cl/common.cl + cl/gemm.cl)
+ * for gan-cl's own kernels, CLBlast's version for CLBlast, and the record format. */
+uint64_t gc__tune_source_hash(enum gc_gemm_impl impl);
+/* True when cfg's source hash is current. */
+bool gc__tune_entry_current(const struct gc_tune_entry *e);
+void gc__tune_shape_of(const struct gc_gemm_desc *d, struct gc_tune_shape *s);
+bool gc__tune_shape_eq(const struct gc_tune_shape *a, const struct gc_tune_shape *b);
+bool gc__tune_config_eq(const struct gc_gemm_config *a, const struct gc_gemm_config *b);
+/* "gemm_cpu MR=24 NR=16 KC=256 VW=16 MC=192 NC=256" */
+void gc__tune_config_str(const struct gc_gemm_config *cfg, char *buf, size_t size);
+void gc__tune_shape_str(const struct gc_tune_shape *s, char *buf, size_t size);
+void gc__tune_now_iso(char *buf, size_t size);
+
+/* Recording: while on, every GEMM the default path runs on dev is appended (distinct
+ * shapes with their full descriptors) — how `gan-cl tune` collects a model's shapes. */
+void gc__tune_recording_start(struct gc_device *dev);
+/* Stops and hands over the collected descriptors (gc_malloc'd). */
+void gc__tune_recording_stop(struct gc_gemm_desc **descs, int *n);
+/* Installs rec's valid entries on dev (replacing any); the GEMM default path uses them. */
+gc_status gc__tune_install(struct gc_device *dev, const struct gc_tune_record *rec);
+/* Whether dev's installed entries are consulted (the tuner times the step both ways). */
+void gc__tune_set_enabled(struct gc_device *dev, bool on);
+
+/* Test hook: called on every candidate's output (c: the full C buffer, n floats) before it
+ * is compared with the reference, so a test can make a chosen candidate wrong. */
+extern void (*gc__tune_test_corrupt)(const struct gc_gemm_config *cfg, float *c, size_t n);
+/* Test counter: candidates measured (verified and timed) since the process started. */
+extern int64_t gc__tune_evals_total;
+
+/* Tunes one GEMM shape (full descriptor d) on dev, keeping rec and its file at `path` up to
+ * date: skips the shape if rec already holds a valid BEST for it (*row->resumed), never
+ * re-measures a candidate rec lists as rejected, records every rejection and the winner.
+ * deadline: gc__tune_clock() value to stop searching at. */
+struct gc_tune_search {
+    double deadline;
+    int max_evals;
+    bool clblast;
+    volatile sig_atomic_t *interrupted;
+    void (*progress)(const char *line, void *user);
+    void *user;
+    uint64_t seed;
+};
+gc_status gc__tune_gemm_shape(struct gc_device *dev, const struct gc_gemm_desc *d,
+                              struct gc_tune_record *rec, const char *path,
+                              const struct gc_tune_search *opt, struct gc_tune_row *row);
+double gc__tune_clock(void);
+
+#endif
