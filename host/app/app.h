@@ -22,6 +22,10 @@ int gc_train_cyclegan(int argc, char **argv, volatile sig_atomic_t *interrupted)
 int gc_cmd_sample(int argc, char **argv);
 int gc_cmd_translate(int argc, char **argv);
 int gc_cmd_bench(int argc, char **argv);
+int gc_cmd_tune(int argc, char **argv);
+/* Loads dev's tuning record (gancl/tune.h) and prints the one line that says so. */
+struct gc_device;
+void gc_app_tune_load(struct gc_device *dev);
 
 /* Prints "gan-cl: <message>" for a failed status and returns its exit code. */
 int gc_app_fail(gc_status s);

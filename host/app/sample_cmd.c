@@ -104,6 +104,7 @@ static gc_status run(const struct sample_opts *o)
     long n = 0;
     char note[512];
     if (s == GC_OK) s = gc_device_open(o->device, NULL, &dev, note, sizeof note);
+    if (s == GC_OK) gc_app_tune_load(dev);
     if (s == GC_OK) s = gc_gan_create(dev, &cfg, &m);
     if (s == GC_OK) s = gc_gan_load(m, o->checkpoint);
     if (s == GC_OK) s = latents(o, cfg.nz, &z, &n);

@@ -396,6 +396,7 @@ static gc_status setup(struct cg_loop *L)
     if (s == GC_OK) s = gc_device_open(o->device, NULL, &L->dev, note, sizeof note);
     if (s != GC_OK) return s;
     if (*note) fprintf(stderr, "gan-cl: %s\n", note);
+    gc_app_tune_load(L->dev);
     int nc = o->cfg.input_nc > o->cfg.output_nc ? o->cfg.input_nc : o->cfg.output_nc;
     size_t per = (size_t)nc * (size_t)o->cfg.size * (size_t)o->cfg.size;
     L->xa = gc_malloc(sizeof(float) * per);

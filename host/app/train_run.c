@@ -262,6 +262,7 @@ static gc_status setup(struct loop *L)
     if (*note) fprintf(stderr, "gan-cl: %s\n", note);
     fprintf(stderr, "gan-cl: device %s (%s)\n", gc_device_get_info(L->dev)->name,
             gc_device_get_info(L->dev)->platform_name);
+    gc_app_tune_load(L->dev);
     (void)cls; /* parse_data validated the spec; the dataset parses it again */
     struct gc_dataset_opts dopt = {.spec = o->data};
     gc_transform_default(&dopt.transform);
