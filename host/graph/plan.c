@@ -13,12 +13,21 @@
 
 #define ELEM_ALIGN 16 /* 64-byte aligned tensors */
 #define KERNEL_SLOTS 4
+#define STEP_EVENTS 8 /* kernel events kept per step in profiling mode */
 
+/* Profiling mode: every launch through gc__exec_launch keeps its event, and a
+ * marker closes each step. A step's time is the END of its marker minus the
+ * END of the previous one (the plan's opening marker for step 0): that span
+ * covers whatever the step enqueued, including GEMMs handed to gc__gemm or
+ * CLBlast, which leave no event here. The kernel events are the fallback where
+ * a platform gives markers no timestamps. */
 struct step {
     const struct gc_tensor *t;
     struct gc_buf ws; /* workspace, if the op asked for one */
     cl_kernel kern[KERNEL_SLOTS];
-    cl_event ev; /* profiling mode only */
+    cl_event ev[STEP_EVENTS]; /* profiling mode only */
+    int n_ev;
+    cl_event mark; /* profiling mode only: marker after the step's commands */
 };
 
 struct slot {
@@ -39,6 +48,7 @@ struct gc_plan {
     int n_arenas;
     struct gc_plan_stats stats;
     uint64_t rng_counter;
+    cl_event mark0; /* profiling mode only: marker before the first step */
 };
 
 static const struct gc_tensor *root_of(const struct gc_tensor *t)
@@ -299,12 +309,28 @@ gc_status gc_plan_create(struct gc_graph *g, int n, struct gc_tensor *const *out
     return GC_OK;
 }
 
+static void release_event(cl_event *ev)
+{
+    if (*ev) clReleaseEvent(*ev);
+    *ev = NULL;
+}
+
+static void release_events(struct gc_plan *p)
+{
+    for (int i = 0; i < p->n_steps; i++) {
+        struct step *st = &p->steps[i];
+        for (int k = 0; k < st->n_ev; k++) release_event(&st->ev[k]);
+        st->n_ev = 0;
+        release_event(&st->mark);
+    }
+    release_event(&p->mark0);
+}
+
 void gc_plan_destroy(struct gc_plan *p)
 {
     if (!p) return;
     if (p->dev && p->dev->queue) clFinish(p->dev->queue);
-    for (int i = 0; i < p->n_steps; i++)
-        if (p->steps[i].ev) clReleaseEvent(p->steps[i].ev);
+    release_events(p);
     for (int k = 0; k < p->n_arenas; k++) gc__buffer_release(p->arenas[k]);
     gc_free(p->steps);
     gc_free(p->slots);
@@ -347,12 +373,13 @@ gc_status gc__exec_launch(struct gc_exec *x, cl_kernel k, int n_args, const stru
                           int dims, const size_t *global, const size_t *local)
 {
     struct step *st = &x->plan->steps[x->step];
-    cl_event *ev = x->dev->profiling ? &st->ev : NULL;
-    if (ev && *ev) {
-        clReleaseEvent(*ev);
-        *ev = NULL;
+    cl_event *ev = NULL;
+    if (x->dev->profiling) { /* beyond STEP_EVENTS only the marker times the step */
+        if (st->n_ev == STEP_EVENTS) release_event(&st->ev[--st->n_ev]);
+        ev = &st->ev[st->n_ev];
     }
     gc_status s = gc__enqueue(x->dev, k, n_args, args, dims, global, local, ev);
+    if (ev && s == GC_OK && *ev) st->n_ev++;
     return s == GC_OK ? s : gc_error_context(s, "%s", st->t->name);
 }
 
@@ -365,13 +392,26 @@ gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct
     return gc__exec_launch(x, k, n_args, args, 1, &g, &l);
 }
 
+/* Profiling mode: a marker whose END is when every command before it ended. */
+static gc_status mark(struct gc_plan *p, cl_event *ev)
+{
+    GC_CL_CHECK(p->dev, clEnqueueMarkerWithWaitList(p->dev->queue, 0, NULL, ev),
+                "enqueueing a profiling marker");
+    return GC_OK;
+}
+
 gc_status gc_plan_run(struct gc_plan *p)
 {
     struct gc_exec x = {p, p->dev, 0, p->rng_counter};
+    bool prof = p->dev->profiling;
+    if (prof) release_events(p); /* each run's profile replaces the last */
+    gc_status s0 = prof ? mark(p, &p->mark0) : GC_OK;
+    if (s0 != GC_OK) return s0;
     for (int i = 0; i < p->n_steps; i++) {
         x.step = i;
         const struct gc_tensor *t = p->steps[i].t;
         gc_status s = gc__op_descs[t->op]->forward(&x, t);
+        if (s == GC_OK && prof) s = mark(p, &p->steps[i].mark);
         if (s != GC_OK) return gc_error_context(s, "running %s (%s)", t->name, gc__op_name(t->op));
     }
     p->rng_counter++;
@@ -450,18 +490,33 @@ double gc_plan_flops(const struct gc_plan *p)
     return f;
 }
 
+static cl_ulong event_time(cl_event ev, cl_profiling_info what)
+{
+    cl_ulong t = 0;
+    if (ev && clGetEventProfilingInfo(ev, what, sizeof t, &t, NULL) != CL_SUCCESS) t = 0;
+    return t;
+}
+
 gc_status gc_plan_profile(struct gc_plan *p, struct gc_op_time *times, int max, int *n)
 {
     *n = 0;
     if (!p->dev->profiling)
         return gc_error(GC_UNSUPPORTED, "profiling needs a device opened with profiling on");
     gc_status s = gc_device_finish(p->dev);
+    cl_ulong prev = event_time(p->mark0, CL_PROFILING_COMMAND_END);
     for (int i = 0; i < p->n_steps && s == GC_OK; i++) {
-        cl_ulong t0 = 0, t1 = 0;
-        if (!p->steps[i].ev) continue;
-        clGetEventProfilingInfo(p->steps[i].ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
-        clGetEventProfilingInfo(p->steps[i].ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
-        add_time(times, max, n, gc__op_name(p->steps[i].t->op), (double)(t1 - t0) * 1e-6);
+        const struct step *st = &p->steps[i];
+        cl_ulong end = event_time(st->mark, CL_PROFILING_COMMAND_END);
+        double ms = 0;
+        if (prev && end >= prev) {
+            ms = (double)(end - prev) * 1e-6;
+        } else { /* no marker timestamps: the step's kernels alone */
+            for (int k = 0; k < st->n_ev; k++)
+                ms += (double)(event_time(st->ev[k], CL_PROFILING_COMMAND_END) -
+                               event_time(st->ev[k], CL_PROFILING_COMMAND_START)) * 1e-6;
+        }
+        prev = end;
+        if (st->mark || st->n_ev) add_time(times, max, n, gc__op_name(st->t->op), ms);
     }
     return s;
 }
