@@ -178,8 +178,23 @@ gc_status gc__exec_kernel(struct gc_exec *x, int slot, const char *program, cons
 gc_status gc__exec_launch(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
                           int dims, const size_t *global, const size_t *local);
 
-/* 1-D launch over n elements with the device's preferred local size. */
+/* 1-D launch over n elements, one work-item each, with the device's preferred
+ * local size (kernels bound-check against n). */
 gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
+                        int64_t n);
+
+/* Element-wise kernels (cl/unary.cl, cl/binary.cl): EW_WG work-items per group,
+ * EW_EPI elements each. gc__ew_tunables is what their descriptors declare;
+ * gc__ew_values picks the values for a device (the one place that knows CPU
+ * from GPU defaults) and gc__ew_options turns them into build options. */
+#define GC_EW_TUNABLES 2
+#define GC_EW_TUNABLE_LIST                                                                         \
+    {"EW_WG", {64, 128, 256, 512, 1024}, 5, 256}, {"EW_EPI", {1, 2, 4, 8, 16, 32}, 6, 16}
+extern const struct gc_tunable gc__ew_tunables[GC_EW_TUNABLES];
+void gc__ew_values(const struct gc_device *dev, int values[GC_EW_TUNABLES]);
+void gc__ew_options(const struct gc_device *dev, char *buf, size_t size);
+/* 1-D launch of an element-wise kernel over n elements (EW_WG * EW_EPI per group). */
+gc_status gc__launch_ew(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
                         int64_t n);
 
 #endif

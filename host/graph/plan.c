@@ -5,6 +5,8 @@
  * in place where the op allows). Arenas are created once, here; running a
  * plan only enqueues kernels. */
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gancl/alloc.h"
@@ -383,12 +385,57 @@ gc_status gc__exec_launch(struct gc_exec *x, cl_kernel k, int n_args, const stru
     return s == GC_OK ? s : gc_error_context(s, "%s", st->t->name);
 }
 
+static bool is_cpu(const struct gc_device *dev)
+{
+    return dev->info.type == GC_DEVICE_CPU;
+}
+
 gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
                         int64_t n)
 {
-    /* 64 work-items per group suits GPUs and lets PoCL vectorise across
-     * them; global is rounded up and kernels bound-check against n. */
-    size_t g = (size_t)n, l = 64;
+    /* 64 work-items per group suit GPUs and let PoCL vectorise across them;
+     * PoCL pays a fixed cost per group, so CPUs get 256 (fewer groups, the
+     * same vectorised loop). Global is rounded up; kernels bound-check. */
+    size_t g = (size_t)n, l = is_cpu(x->dev) ? 256 : 64;
+    return gc__exec_launch(x, k, n_args, args, 1, &g, &l);
+}
+
+const struct gc_tunable gc__ew_tunables[GC_EW_TUNABLES] = {GC_EW_TUNABLE_LIST};
+
+/* CPU (PoCL): 256 x 16 = 4096 elements per group, so the per-group cost is
+ * paid once per 16 KB; the unrolled loop is straight-line code vectorised
+ * across the group. GPUs: 256 x 4, enough groups to fill the device on the
+ * smallest tensors of a step, each load a coalesced row of the group.
+ * GANCL_EW_WG / GANCL_EW_EPI override both (for ranking variants). */
+void gc__ew_values(const struct gc_device *dev, int values[GC_EW_TUNABLES])
+{
+    values[0] = 256;
+    values[1] = is_cpu(dev) ? 16 : 4;
+    const char *names[GC_EW_TUNABLES] = {"GANCL_EW_WG", "GANCL_EW_EPI"};
+    for (int i = 0; i < GC_EW_TUNABLES; i++) {
+        const char *e = getenv(names[i]);
+        int v = e ? atoi(e) : 0;
+        if (v >= 1 && v <= 1024) values[i] = v;
+    }
+    if ((size_t)values[0] > dev->info.max_work_group) values[0] = (int)dev->info.max_work_group;
+}
+
+void gc__ew_options(const struct gc_device *dev, char *buf, size_t size)
+{
+    int v[GC_EW_TUNABLES];
+    gc__ew_values(dev, v);
+    snprintf(buf, size, "-D%s=%d -D%s=%d", gc__ew_tunables[0].name, v[0], gc__ew_tunables[1].name,
+             v[1]);
+}
+
+gc_status gc__launch_ew(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
+                        int64_t n)
+{
+    int v[GC_EW_TUNABLES];
+    gc__ew_values(x->dev, v);
+    int64_t per = (int64_t)v[0] * v[1];
+    size_t l = (size_t)v[0], g = (size_t)((n + per - 1) / per) * l;
+    if (g == 0) g = l;
     return gc__exec_launch(x, k, n_args, args, 1, &g, &l);
 }
 

@@ -52,6 +52,50 @@ static cl_int4 bcast_strides(const struct gc_tensor *in, const int64_t y4[4])
     return st;
 }
 
+/* One input broadcast "by rows" (cl/binary.cl binary_rows): the other input
+ * has y's shape, and the broadcast one's non-1 dims are one contiguous run of
+ * y's 4-D dims [lo, hi], equal there: its element for y[i] is
+ * (i / inner) % rmod with inner the product of y's dims after hi. Also needs
+ * numel < 2^24 (the kernel's division-free quotient). */
+static bool rows_layout(const struct gc_tensor *t, const struct gc_tensor *bc, cl_int *inner,
+                        cl_int *rmod)
+{
+    int64_t y4[4], b4[4];
+    gc__shape4(t, y4);
+    gc__shape4(bc, b4);
+    int lo = -1, hi = -1;
+    for (int d = 0; d < 4; d++) {
+        if (b4[d] == 1) continue;
+        if (b4[d] != y4[d] || (hi >= 0 && hi != d - 1)) return false;
+        if (lo < 0) lo = d;
+        hi = d;
+    }
+    int64_t in = 1, rm = 1;
+    for (int d = hi + 1; hi >= 0 && d < 4; d++) in *= y4[d];
+    for (int d = lo; lo >= 0 && d <= hi; d++) rm *= b4[d];
+    *inner = (cl_int)in;
+    *rmod = (cl_int)rm;
+    return t->numel < (1 << 24);
+}
+
+static gc_status binary_rows(struct gc_exec *x, const struct gc_tensor *t, const char *opts,
+                             int bc_idx, cl_int inner, cl_int rmod)
+{
+    cl_kernel k;
+    gc_status s = gc__exec_kernel(x, 0, "binary", opts, "binary_rows", &k);
+    if (s != GC_OK) return s;
+    struct gc_buf y = gc__exec_buf(x, t), f = gc__exec_buf(x, t->in[1 - bc_idx]),
+                  b = gc__exec_buf(x, t->in[bc_idx]);
+    cl_ulong n = (cl_ulong)t->numel;
+    cl_float inv_inner = 1.0f / (float)inner, inv_rmod = 1.0f / (float)rmod;
+    cl_int bfirst = bc_idx == 0, op = code(t->op);
+    struct gc_karg args[] = {GC_KA(y.mem),     GC_KA(y.off),  GC_KA(f.mem),    GC_KA(f.off),
+                             GC_KA(b.mem),     GC_KA(b.off),  GC_KA(n),        GC_KA(inner),
+                             GC_KA(inv_inner), GC_KA(rmod),   GC_KA(inv_rmod), GC_KA(bfirst),
+                             GC_KA(op)};
+    return gc__launch_ew(x, k, 13, args, t->numel);
+}
+
 static gc_status binary_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]),
@@ -59,15 +103,21 @@ static gc_status binary_forward(struct gc_exec *x, const struct gc_tensor *t)
     cl_int op = code(t->op);
     cl_kernel k;
     gc_status s;
-    if (gc__same_shape(t->in[0], t) && gc__same_shape(t->in[1], t)) {
-        s = gc__exec_kernel(x, 0, "binary", "", "binary_flat", &k);
+    char opts[64];
+    gc__ew_options(x->dev, opts, sizeof opts);
+    bool fa = gc__same_shape(t->in[0], t), fb = gc__same_shape(t->in[1], t);
+    if (fa && fb) {
+        s = gc__exec_kernel(x, 0, "binary", opts, "binary_flat", &k);
         if (s != GC_OK) return s;
         cl_ulong n = (cl_ulong)t->numel;
         struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem), GC_KA(a.off),
                                  GC_KA(b.mem), GC_KA(b.off), GC_KA(n),     GC_KA(op)};
-        return gc__launch_1d(x, k, 8, args, t->numel);
+        return gc__launch_ew(x, k, 8, args, t->numel);
     }
-    s = gc__exec_kernel(x, 0, "binary", "", "binary_bcast", &k);
+    cl_int inner, rmod;
+    if ((fa || fb) && rows_layout(t, t->in[fa ? 1 : 0], &inner, &rmod))
+        return binary_rows(x, t, opts, fa ? 1 : 0, inner, rmod);
+    s = gc__exec_kernel(x, 0, "binary", opts, "binary_bcast", &k);
     if (s != GC_OK) return s;
     int64_t y4[4];
     gc__shape4(t, y4);
@@ -75,7 +125,7 @@ static gc_status binary_forward(struct gc_exec *x, const struct gc_tensor *t)
     cl_int4 sa = bcast_strides(t->in[0], y4), sb = bcast_strides(t->in[1], y4);
     struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem), GC_KA(a.off), GC_KA(b.mem),
                              GC_KA(b.off), GC_KA(shape), GC_KA(sa),    GC_KA(sb),    GC_KA(op)};
-    return gc__launch_1d(x, k, 10, args, t->numel);
+    return gc__launch_ew(x, k, 10, args, t->numel);
 }
 
 static double binary_flops(const struct gc_tensor *t)
@@ -147,6 +197,8 @@ static gc_status binary_backward(struct gc_graph *g, struct gc_tensor *t, struct
         .forward = binary_forward,                                                                 \
         .backward = binary_backward,                                                               \
         .flops = binary_flops,                                                                     \
+        .tunables = gc__ew_tunables,                                                               \
+        .n_tunables = GC_EW_TUNABLES,                                                              \
     };
 
 BINARY_DESC(add)

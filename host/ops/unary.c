@@ -38,7 +38,9 @@ static gc_status unary_infer(struct gc_tensor *t)
 static gc_status unary_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     cl_kernel k;
-    gc_status s = gc__exec_kernel(x, 0, "unary", "", "unary_fwd", &k);
+    char opts[64];
+    gc__ew_options(x->dev, opts, sizeof opts);
+    gc_status s = gc__exec_kernel(x, 0, "unary", opts, "unary_fwd", &k);
     if (s != GC_OK) return s;
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]);
     cl_ulong n = (cl_ulong)t->numel;
@@ -46,7 +48,7 @@ static gc_status unary_forward(struct gc_exec *x, const struct gc_tensor *t)
     float al = t->p.unary.alpha, be = t->p.unary.beta;
     struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem), GC_KA(a.off),
                              GC_KA(n),     GC_KA(op),    GC_KA(al),    GC_KA(be)};
-    return gc__launch_1d(x, k, 8, args, t->numel);
+    return gc__launch_ew(x, k, 8, args, t->numel);
 }
 
 static double unary_flops(const struct gc_tensor *t)
@@ -158,6 +160,8 @@ static gc_status unary_backward(struct gc_graph *g, struct gc_tensor *t, struct 
         .backward = zero ? NULL : unary_backward,                                                  \
         .zero_grad = zero,                                                                         \
         .flops = unary_flops,                                                                      \
+        .tunables = gc__ew_tunables,                                                               \
+        .n_tunables = GC_EW_TUNABLES,                                                              \
     };
 
 /* All element-wise kernels may write over their input: the planner only
