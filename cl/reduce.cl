@@ -1,12 +1,82 @@
 // SPDX-License-Identifier: MIT
 // sum_to (sum over broadcast dimensions) and expand (its gradient).
-// Shapes arrive right-aligned into int4. sum_to runs one work-group of RED_WG
-// work-items per output element: a strided partial sum each, then a tree in
-// local memory.
+// Shapes arrive right-aligned into int4. sum_to has two paths that give the
+// same bits (host/ops/reduce.c picks one by shape and device):
+//   sum_to_fwd: any shape; one work-group of RED_WG work-items per output:
+//     work-item l sums the values r = l, l + RED_WG, ... of the output's
+//     reduction (r in row-major order of the summed dims), then a tree in local
+//     memory adds part[l + s] into part[l] for s = RED_WG/2, ..., 1.
+//   sum_to_lanes + sum_to_tree: no barrier (PoCL splits a work-group at every
+//     barrier and runs such kernels several times slower, spec/cpu-kernels.md).
+//     For x viewed as (R1, K, R2) -> (K): one work-item per (output, partial
+//     sum l) (per 16 partials at once with vector loads when R2 is a multiple
+//     of 16) writes the RED_WG partials of sum_to_fwd to a workspace (K,
+//     RED_WG), in the same order; sum_to_tree runs the same tree per output.
+//     A training run thus does not depend on which path or device summed.
+//     Each work-item loops at most ~R1*R2/RED_WG times, like sum_to_fwd's
+//     (rusticl/llvmpipe stops loops silently after 65535 iterations).
 
 #ifndef RED_WG
-#error RED_WG (work-group size of sum_to, a power of two) must be given as a -D build option
+#error RED_WG (partial sums per output: sum_to_fwd's work-group size, a power of two >= 16) must be given as a -D build option
 #endif
+#ifndef RED_RWG
+#error RED_RWG (work-group size of sum_to_lanes / sum_to_tree) must be given as a -D build option
+#endif
+
+// Work-item (k, l) of sum_to_lanes: vec 1 takes partials 16l .. 16l+15 with
+// vload16 (R2 % 16 == 0), vec 0 partial l alone. part (K, RED_WG).
+// step_r1 = RED_WG / R2, step_r2 = RED_WG % R2: r += RED_WG in (r1, r2) form.
+__kernel __attribute__((reqd_work_group_size(RED_RWG, 1, 1)))
+void sum_to_lanes(__global float *part, const ulong p_off, __global const float *x,
+                  const ulong x_off, const int r1n, const int kn, const int r2n,
+                  const int step_r1, const int step_r2, const int vec)
+{
+    int k = (int)get_global_id(0), l = (int)get_global_id(1);
+    if (k >= kn) return;
+    int first = vec ? 16 * l : l, total = r1n * r2n;
+    int r1 = first / r2n, r2 = first - r1 * r2n;
+    __global float *dst = part + p_off + (size_t)k * RED_WG + first;
+    if (vec) {
+        float16 acc = (float16)(0.0f);
+        for (int r = first; r < total; r += RED_WG) {
+            acc += vload16(0, x + x_off + ((size_t)r1 * kn + k) * r2n + r2);
+            r1 += step_r1;
+            r2 += step_r2;
+            if (r2 >= r2n) {
+                r2 -= r2n;
+                r1++;
+            }
+        }
+        vstore16(acc, 0, dst);
+        return;
+    }
+    float acc = 0.0f;
+    for (int r = first; r < total; r += RED_WG) {
+        acc += x[x_off + ((size_t)r1 * kn + k) * r2n + r2];
+        r1 += step_r1;
+        r2 += step_r2;
+        if (r2 >= r2n) {
+            r2 -= r2n;
+            r1++;
+        }
+    }
+    *dst = acc;
+}
+
+// y[k] = sum_to_fwd's tree over the RED_WG partials part[k, :].
+__kernel __attribute__((reqd_work_group_size(RED_RWG, 1, 1)))
+void sum_to_tree(__global float *y, const ulong y_off, __global const float *part,
+                 const ulong p_off, const int kn)
+{
+    int k = (int)get_global_id(0);
+    if (k >= kn) return;
+    __global const float *src = part + p_off + (size_t)k * RED_WG;
+    float v[RED_WG];
+    for (int l = 0; l < RED_WG; l++) v[l] = src[l];
+    for (int s = RED_WG / 2; s > 0; s >>= 1)
+        for (int l = 0; l < s; l++) v[l] += v[l + s];
+    y[y_off + k] = v[0];
+}
 
 // Output element o of y (shape ys) collects x (shape xs) over every dim where
 // ys is 1 and xs is not. nred = product of those dims.

@@ -1,13 +1,37 @@
 /* SPDX-License-Identifier: MIT */
 /* sum_to / expand (each other's gradient) and the reductions built on them:
  * sum, mean, per-axis sum and mean. Kernels: cl/reduce.cl. */
+#include <stdint.h>
 #include <stdio.h>
 
 #include "graph/graph_impl.h"
 
 static const struct gc_tunable reduce_tunables[] = {
-    {"RED_WG", {16, 32, 64, 128, 256}, 5, 64},
+    {"RED_WG", {16, 32, 64, 128, 256}, 5, 64}, /* partial sums per output (both paths) */
+    {"RED_RWG", {1, 4, 16, 64, 256}, 5, 16},   /* sum_to_lanes / sum_to_tree work-group */
 };
+#define RED_TUNABLES 2
+
+/* sum_to as (R1, K, R2) -> (K): x's dims, skipping 1s, are a run summed over,
+ * a run kept, a run summed over (each possibly empty); r1/r2 are the summed
+ * runs' sizes, k the kept one's. False for other patterns ((K, R, K, ...)). */
+static bool lanes_shape(const struct gc_tensor *t, int64_t *r1, int64_t *k, int64_t *r2)
+{
+    int64_t x4[4], y4[4];
+    gc__shape4(t->in[0], x4);
+    gc__shape4(t, y4);
+    int phase = 0; /* 0: leading summed run, 1: kept run, 2: trailing summed run */
+    *r1 = *k = *r2 = 1;
+    for (int d = 0; d < 4; d++) {
+        if (x4[d] == 1) continue;
+        bool kept = y4[d] == x4[d];
+        if (kept && phase == 2) return false;
+        if (kept) phase = 1;
+        else if (phase == 1) phase = 2;
+        *(kept ? k : phase == 0 ? r1 : r2) *= x4[d];
+    }
+    return *r1 * *k * *r2 < INT32_MAX;
+}
 
 /* Target shape (right-aligned) must fit x: each target dim equals x's or 1;
  * x's extra leading dims are reduced. */
@@ -54,6 +78,7 @@ static cl_int4 int4_of(const int64_t v[4])
 }
 
 extern const struct gc_op_desc gc__op_desc_sum_to;
+static gc_status tree_forward(struct gc_exec *x, const struct gc_tensor *t);
 
 static void red_options(char *buf, size_t n, int *wg)
 {
@@ -61,9 +86,60 @@ static void red_options(char *buf, size_t n, int *wg)
     gc__op_options(&gc__op_desc_sum_to, NULL, buf, n);
 }
 
+static int64_t sum_to_workspace(const struct gc_tensor *t)
+{
+    int64_t r1, k, r2;
+    return lanes_shape(t, &r1, &k, &r2) ? k * reduce_tunables[0].def : 0;
+}
+
+/* y (K) = sums of x viewed as (R1, K, R2): sum_to_lanes writes the RED_WG
+ * partial sums of each output to the workspace, sum_to_tree adds them up. */
+static gc_status lanes_forward(struct gc_exec *x, const struct gc_tensor *t, int64_t r1, int64_t k,
+                              int64_t r2)
+{
+    char opts[96];
+    gc__op_options(&gc__op_desc_sum_to, NULL, opts, sizeof opts);
+    cl_kernel kl, kt;
+    gc_status st = gc__exec_kernel(x, 1, "reduce", opts, "sum_to_lanes", &kl);
+    if (st == GC_OK) st = gc__exec_kernel(x, 2, "reduce", opts, "sum_to_tree", &kt);
+    if (st != GC_OK) return st;
+    int wg = reduce_tunables[0].def;
+    struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]), ws = gc__exec_workspace(x);
+    cl_int cr1 = (cl_int)r1, ck = (cl_int)k, cr2 = (cl_int)r2, sr1 = (cl_int)(wg / r2),
+           sr2 = (cl_int)(wg % r2), vec = r2 % 16 == 0;
+    struct gc_karg la[] = {GC_KA(ws.mem), GC_KA(ws.off), GC_KA(a.mem), GC_KA(a.off), GC_KA(cr1),
+                           GC_KA(ck),     GC_KA(cr2),    GC_KA(sr1),   GC_KA(sr2),   GC_KA(vec)};
+    size_t global[2] = {(size_t)k, (size_t)(vec ? wg / 16 : wg)};
+    size_t local[2] = {(size_t)reduce_tunables[1].def, 1};
+    st = gc__exec_launch(x, kl, 10, la, 2, global, local);
+    if (st != GC_OK) return st;
+    struct gc_karg ta[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(ws.mem), GC_KA(ws.off), GC_KA(ck)};
+    return gc__exec_launch(x, kt, 5, ta, 1, global, local);
+}
+
+/* sum_to_lanes on CPUs for every (R1, K, R2) shape (no barrier: PoCL runs it
+ * at memory speed); on GPUs only where a work-group per output would mostly
+ * idle: sums of at most RED_WG values, or over leading dims only (R2 = 1:
+ * neighbouring work-items then read neighbouring values) with enough outputs
+ * to fill the device. Elsewhere the tree kernel. Both give the same bits. */
+static bool use_lanes(const struct gc_device *dev, int64_t r1, int64_t k, int64_t r2)
+{
+    const struct gc_device_info *info = gc_device_get_info(dev);
+    if (info->type == GC_DEVICE_CPU) return true;
+    return r1 * r2 <= reduce_tunables[0].def || (r2 == 1 && k >= 64 * (int64_t)info->compute_units);
+}
+
 static gc_status sum_to_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
-    char opts[64];
+    int64_t r1, k, r2;
+    if (lanes_shape(t, &r1, &k, &r2) && use_lanes(x->dev, r1, k, r2))
+        return lanes_forward(x, t, r1, k, r2);
+    return tree_forward(x, t);
+}
+
+static gc_status tree_forward(struct gc_exec *x, const struct gc_tensor *t)
+{
+    char opts[96];
     int wg;
     red_options(opts, sizeof opts, &wg);
     cl_kernel k;
@@ -84,7 +160,7 @@ static gc_status sum_to_forward(struct gc_exec *x, const struct gc_tensor *t)
 static gc_status expand_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     cl_kernel k;
-    char opts[64];
+    char opts[96];
     int wg;
     red_options(opts, sizeof opts, &wg);
     gc_status s = gc__exec_kernel(x, 0, "reduce", opts, "expand_fwd", &k);
@@ -135,9 +211,10 @@ const struct gc_op_desc gc__op_desc_sum_to = {
     .program = "reduce",
     .infer = sum_to_infer,
     .forward = sum_to_forward,
+    .workspace = sum_to_workspace,
     .backward = sum_to_backward,
     .tunables = reduce_tunables,
-    .n_tunables = 1,
+    .n_tunables = RED_TUNABLES,
     .flops = sum_to_flops,
 };
 
@@ -145,7 +222,7 @@ const struct gc_op_desc gc__op_desc_expand = {
     .name = "expand",
     .program = "reduce",
     .tunables = reduce_tunables, /* same program, same options */
-    .n_tunables = 1,
+    .n_tunables = RED_TUNABLES,
     .infer = expand_infer,
     .forward = expand_forward,
     .backward = expand_backward,
