@@ -114,12 +114,45 @@ static cl_int4 geom_w(const struct gc_conv_params *c)
     return g;
 }
 
+/* The data-movement kernels' work-group size (cl/conv.cl); each work-item
+ * owns a row, so the size only sets how many rows share a group. */
+static const struct gc_tunable conv_tunables[] = {
+    {"CONV_WG", {16, 32, 64, 128, 256}, 5, 64},
+};
+
+extern const struct gc_op_desc gc__op_desc_conv2d;
+
+/* Kernel `name` of the conv program with the tunables' values, in slot `slot`. */
+static gc_status conv_kernel(struct gc_exec *x, int slot, const char *name, cl_kernel *k)
+{
+    char opts[64];
+    gc__op_options(&gc__op_desc_conv2d, NULL, opts, sizeof opts);
+    return gc__exec_kernel(x, slot, "conv", opts, name, k);
+}
+
+/* CPUs take the row kernels (few integer divisions, contiguous runs); GPUs the
+ * element-per-item ones (a batch-1 layer has too few rows to fill a GPU: 2x
+ * slower conv_transpose2d on an H100 for CycleGAN at 64 px). */
+static bool rows_kernels(const struct gc_exec *x)
+{
+    return gc_device_get_info(x->dev)->type == GC_DEVICE_CPU;
+}
+
+/* 1-D launch of `rows` work-items in groups of CONV_WG. */
+static gc_status launch_rows(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *a,
+                             int64_t rows)
+{
+    size_t g = (size_t)rows, l = (size_t)conv_tunables[0].def;
+    return gc__exec_launch(x, k, n_args, a, 1, &g, &l);
+}
+
 /* patches (N*OH*OW, C*KH*KW) of x, for output size (oh, ow). */
 static gc_status im2col(struct gc_exec *x, struct gc_buf dst, const struct gc_tensor *src,
                         const struct gc_conv_params *c, int oh, int ow)
 {
     cl_kernel k;
-    gc_status s = gc__exec_kernel(x, 0, "conv", "", "im2col_rows", &k);
+    bool rows = rows_kernels(x);
+    gc_status s = conv_kernel(x, 0, rows ? "im2col_rows" : "im2col_elems", &k);
     if (s != GC_OK) return s;
     struct gc_buf b = gc__exec_buf(x, src);
     cl_int n = (cl_int)src->shape[0], ch = (cl_int)src->shape[1], h = (cl_int)src->shape[2],
@@ -128,7 +161,8 @@ static gc_status im2col(struct gc_exec *x, struct gc_buf dst, const struct gc_te
     struct gc_karg a[] = {GC_KA(dst.mem), GC_KA(dst.off), GC_KA(b.mem), GC_KA(b.off), GC_KA(n),
                           GC_KA(ch),      GC_KA(h),       GC_KA(w),     GC_KA(coh),   GC_KA(cow),
                           GC_KA(gh),      GC_KA(gw)};
-    return gc__launch_1d(x, k, 12, a, (int64_t)n * oh * ow * ch * c->kh * c->kw);
+    int64_t pairs = (int64_t)n * oh * ow * ch; /* (patch row, channel) */
+    return rows ? launch_rows(x, k, 12, a, pairs) : gc__launch_1d(x, k, 12, a, pairs * c->kh * c->kw);
 }
 
 static gc_status gemm(struct gc_exec *x, const struct gc_gemm_desc *d, struct gc_buf a,
@@ -173,7 +207,8 @@ static int64_t conv2d_workspace(const struct gc_tensor *t)
 static gc_status col2im(struct gc_exec *x, const struct gc_tensor *t, struct gc_buf col)
 {
     cl_kernel k;
-    gc_status s = gc__exec_kernel(x, 1, "conv", "", "col2im", &k);
+    bool rows = rows_kernels(x);
+    gc_status s = conv_kernel(x, 1, rows ? "col2im" : "col2im_elems", &k);
     if (s != GC_OK) return s;
     const struct gc_conv_params *c = &t->p.conv;
     struct gc_buf y = gc__exec_buf(x, t);
@@ -183,7 +218,8 @@ static gc_status col2im(struct gc_exec *x, const struct gc_tensor *t, struct gc_
     struct gc_karg a[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(col.mem), GC_KA(col.off), GC_KA(n),
                           GC_KA(oc),    GC_KA(h),     GC_KA(w),       GC_KA(oh),      GC_KA(ow),
                           GC_KA(gh),    GC_KA(gw)};
-    return gc__launch_1d(x, k, 12, a, t->numel);
+    return rows ? launch_rows(x, k, 12, a, t->numel / ow) /* output rows (b, o, oy) */
+                : gc__launch_1d(x, k, 12, a, t->numel);
 }
 
 /* col[n] (OC*KK, HW) = w^T (OC*KK, IC) . x[n] (IC, HW); y = col2im(col) */
@@ -223,14 +259,16 @@ static int64_t convt_workspace(const struct gc_tensor *t)
 static gc_status nc_swap(struct gc_exec *x, struct gc_buf dst, const struct gc_tensor *src)
 {
     cl_kernel k;
-    gc_status s = gc__exec_kernel(x, 1, "conv", "", "nc_swap", &k);
+    gc_status s = conv_kernel(x, 1, "nc_swap", &k);
     if (s != GC_OK) return s;
     struct gc_buf b = gc__exec_buf(x, src);
     cl_int a0 = (cl_int)src->shape[0], a1 = (cl_int)src->shape[1],
            p = (cl_int)(src->shape[2] * src->shape[3]);
     struct gc_karg a[] = {GC_KA(dst.mem), GC_KA(dst.off), GC_KA(b.mem), GC_KA(b.off),
                           GC_KA(a0),      GC_KA(a1),      GC_KA(p)};
-    return gc__launch_1d(x, k, 7, a, src->numel);
+    size_t g[2] = {(size_t)a0 * (size_t)a1, ((size_t)p + 4095) / 4096}; /* rows, 4096-chunks */
+    size_t l[2] = {(size_t)conv_tunables[0].def, 1};
+    return gc__exec_launch(x, k, 7, a, 2, g, l);
 }
 
 /* dw (OC, CKK) = dy_cn (OC, N*OHW) . patches (N*OHW, CKK) */
@@ -390,6 +428,8 @@ const struct gc_op_desc gc__op_desc_conv2d = {.name = "conv2d",
                                               .prepare = conv_prepare,
                                               .backward = conv2d_backward,
                                               .workspace = conv2d_workspace,
+                                              .tunables = conv_tunables,
+                                              .n_tunables = 1,
                                               .flops = conv2d_flops};
 const struct gc_op_desc gc__op_desc_conv_transpose2d = {.name = "conv_transpose2d",
                                                         .program = "conv",
@@ -398,6 +438,8 @@ const struct gc_op_desc gc__op_desc_conv_transpose2d = {.name = "conv_transpose2
                                                         .prepare = conv_prepare,
                                                         .backward = convt_backward,
                                                         .workspace = convt_workspace,
+                                                        .tunables = conv_tunables,
+                                                        .n_tunables = 1,
                                                         .flops = convt_flops};
 const struct gc_op_desc gc__op_desc_conv2d_bwd_weight = {.name = "conv2d_bwd_weight",
                                                          .program = "conv",
@@ -406,4 +448,6 @@ const struct gc_op_desc gc__op_desc_conv2d_bwd_weight = {.name = "conv2d_bwd_wei
                                                          .prepare = conv_prepare,
                                                          .backward = bwdw_backward,
                                                          .workspace = bwdw_workspace,
+                                                         .tunables = conv_tunables,
+                                                         .n_tunables = 1,
                                                          .flops = bwdw_flops};
