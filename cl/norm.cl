@@ -6,8 +6,38 @@
 // for batch norm, (N, C) for instance norm and (N, 1) for layer norm.
 
 #ifndef NORM_WG
-#error NORM_WG (work-group size of norm_stats, a power of two) must be given as a -D build option
+#error NORM_WG (work-group size of norm_stats_fwd, a power of two) must be given as a -D build option
 #endif
+#ifndef EW_WG
+#error EW_WG (work-group size of norm_apply, as for the element-wise kernels) must be given as a -D build option
+#endif
+#ifndef EW_EPI
+#error EW_EPI (elements per work-item of norm_apply) must be given as a -D build option
+#endif
+
+// The element-wise layout of cl/unary.cl: a group owns EW_WG * EW_EPI
+// consecutive elements, work-item l takes l, l + EW_WG, ...
+#define EW_FOR(n, i, body)                                                                         \
+    do {                                                                                           \
+        size_t i = get_group_id(0) * (size_t)(EW_WG * EW_EPI) + get_local_id(0);                 \
+        if (i + (size_t)(EW_EPI - 1) * EW_WG < (n)) {                                              \
+            _Pragma("unroll") for (int k_ = 0; k_ < EW_EPI; k_++, i += EW_WG) body;                \
+        } else {                                                                                   \
+            for (int k_ = 0; k_ < EW_EPI && i < (n); k_++, i += EW_WG) body;                      \
+        }                                                                                          \
+    } while (0)
+
+// i / d for 0 <= i < 2^24 without an integer division (as in cl/binary.cl):
+// the float quotient is off by at most one there; one correction each way.
+int fast_div(int i, int d, float inv)
+{
+    int q = (int)((float)i * inv);
+    int r = i - q * d;
+    q -= r < 0 ? 1 : 0;
+    r += r < 0 ? d : 0;
+    q += r >= d ? 1 : 0;
+    return q;
+}
 
 #define NORM_BATCH 0
 #define NORM_INSTANCE 1
@@ -60,10 +90,35 @@ void norm_stats_fwd(__global float *y, const ulong y_off, __global const float *
     }
 }
 
-// y = (x - mean) * rstd [* gamma] [+ beta]; xs = (N, C, H, W). gamma/beta are
-// per channel (C) for batch/instance norm, per element of (C, H, W) for layer
-// norm. flags: 1 gamma given, 2 beta given. y may alias x.
-__kernel void norm_apply_fwd(__global float *y, const ulong y_off, __global const float *x,
+// y = (x - mean) * rstd [* gamma] [+ beta]; x (N, C, H, W) with n = N*C*H*W
+// < 2^24 (fast_div; larger tensors take norm_apply_big). gamma/beta are per
+// channel (C) for batch/instance norm, per element of (C, H, W) for layer
+// norm. flags: 1 gamma given, 2 beta given. y may alias x. inv_* = 1.0f / *.
+__kernel __attribute__((reqd_work_group_size(EW_WG, 1, 1)))
+void norm_apply_fwd(__global float *y, const ulong y_off, __global const float *x,
+                    const ulong x_off, __global const float *st, const ulong st_off,
+                    __global const float *gm, const ulong gm_off, __global const float *bt,
+                    const ulong bt_off, const ulong n, const int hw, const float inv_hw,
+                    const int c, const float inv_c, const int kind, const int flags)
+{
+    __global float *yp = y + y_off;
+    __global const float *xp = x + x_off, *sp = st + st_off, *gp = gm + gm_off, *bp = bt + bt_off;
+    int sc = kind == NORM_LAYER ? 1 : c;
+    EW_FOR(n, i, {
+        int pl = fast_div((int)i, hw, inv_hw); // plane (b, ch)
+        int b = fast_div(pl, c, inv_c);
+        int ch = pl - b * c;
+        int base = (kind == NORM_BATCH ? 0 : b) * 2 * sc + (kind == NORM_LAYER ? 0 : ch);
+        float v = (xp[i] - sp[base]) * sp[base + sc];
+        int a = kind == NORM_LAYER ? (int)i - b * c * hw : ch;
+        if (flags & 1) v *= gp[a];
+        if (flags & 2) v += bp[a];
+        yp[i] = v;
+    });
+}
+
+// norm_apply_fwd for any size: one work-item per element, integer divisions.
+__kernel void norm_apply_big(__global float *y, const ulong y_off, __global const float *x,
                              const ulong x_off, __global const float *st, const ulong st_off,
                              __global const float *gm, const ulong gm_off,
                              __global const float *bt, const ulong bt_off, const int4 xs,

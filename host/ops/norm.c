@@ -52,15 +52,21 @@ static union gc_op_params pack(struct norm_params p)
 /* One program, one set of options for all three ops (gc_ops_build_all builds
  * each descriptor's program with its tunables). */
 static const struct gc_tunable norm_tunables[] = {
-    {"NORM_WG", {16, 32, 64, 128, 256}, 5, 64},
+    {"NORM_WG", {16, 32, 64, 128, 256}, 5, 64}, /* norm_stats_fwd */
+    GC_EW_TUNABLE_LIST,                         /* norm_apply: the element-wise layout */
 };
+#define NORM_TUNABLES 3
 
 extern const struct gc_op_desc gc__op_desc_norm_stats;
 
+/* The norm program with its defaults, and the element-wise values the device
+ * gets (gc__ew_values) for norm_apply. */
 static gc_status norm_kernel(struct gc_exec *x, const char *name, cl_kernel *k)
 {
-    char opts[64];
-    gc__op_options(&gc__op_desc_norm_stats, NULL, opts, sizeof opts);
+    char opts[128];
+    int v[NORM_TUNABLES] = {norm_tunables[0].def};
+    gc__ew_values(x->dev, v + 1);
+    gc__op_options(&gc__op_desc_norm_stats, v, opts, sizeof opts);
     return gc__exec_kernel(x, 0, "norm", opts, name, k);
 }
 
@@ -155,7 +161,7 @@ const struct gc_op_desc gc__op_desc_norm_stats = {.name = "norm_stats",
                                                   .forward = stats_forward,
                                                   .backward = stats_backward,
                                                   .tunables = norm_tunables,
-                                                  .n_tunables = 1,
+                                                  .n_tunables = NORM_TUNABLES,
                                                   .flops = stats_flops};
 
 static bool valid_kind(enum gc_norm_kind kind)
@@ -230,7 +236,8 @@ static gc_status apply_infer(struct gc_tensor *t)
 static gc_status apply_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     cl_kernel k;
-    gc_status s = norm_kernel(x, "norm_apply_fwd", &k);
+    bool big = t->numel >= (1 << 24); /* beyond norm_apply_fwd's division-free indices */
+    gc_status s = norm_kernel(x, big ? "norm_apply_big" : "norm_apply_fwd", &k);
     if (s != GC_OK) return s;
     const struct gc_tensor *gm = gamma_of(t), *bt = beta_of(t);
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]),
@@ -240,11 +247,21 @@ static gc_status apply_forward(struct gc_exec *x, const struct gc_tensor *t)
     const int64_t *xs = t->shape;
     cl_int4 shape = {{(cl_int)xs[0], (cl_int)xs[1], (cl_int)xs[2], (cl_int)xs[3]}};
     cl_int kind = norm_of(t).kind, flags = (gm ? 1 : 0) | (bt ? 2 : 0);
-    struct gc_karg args[] = {GC_KA(y.mem),  GC_KA(y.off),  GC_KA(a.mem),  GC_KA(a.off),
-                             GC_KA(st.mem), GC_KA(st.off), GC_KA(gb.mem), GC_KA(gb.off),
-                             GC_KA(bb.mem), GC_KA(bb.off), GC_KA(shape),  GC_KA(kind),
-                             GC_KA(flags)};
-    return gc__launch_1d(x, k, 13, args, t->numel);
+    if (big) {
+        struct gc_karg args[] = {GC_KA(y.mem),  GC_KA(y.off),  GC_KA(a.mem),  GC_KA(a.off),
+                                 GC_KA(st.mem), GC_KA(st.off), GC_KA(gb.mem), GC_KA(gb.off),
+                                 GC_KA(bb.mem), GC_KA(bb.off), GC_KA(shape),  GC_KA(kind),
+                                 GC_KA(flags)};
+        return gc__launch_1d(x, k, 13, args, t->numel);
+    }
+    cl_ulong n = (cl_ulong)t->numel;
+    cl_int hw = (cl_int)(xs[2] * xs[3]), c = (cl_int)xs[1];
+    cl_float inv_hw = 1.0f / (float)hw, inv_c = 1.0f / (float)c;
+    struct gc_karg args[] = {
+        GC_KA(y.mem),  GC_KA(y.off),  GC_KA(a.mem),  GC_KA(a.off),  GC_KA(st.mem), GC_KA(st.off),
+        GC_KA(gb.mem), GC_KA(gb.off), GC_KA(bb.mem), GC_KA(bb.off), GC_KA(n),      GC_KA(hw),
+        GC_KA(inv_hw), GC_KA(c),      GC_KA(inv_c),  GC_KA(kind),   GC_KA(flags)};
+    return gc__launch_ew(x, k, 17, args, t->numel);
 }
 
 /* gamma/beta (C) viewed as (C, 1, 1) so it broadcasts over (N, C, H, W). */
@@ -308,7 +325,7 @@ const struct gc_op_desc gc__op_desc_norm_apply = {.name = "norm_apply",
                                                   .forward = apply_forward,
                                                   .backward = apply_backward,
                                                   .tunables = norm_tunables,
-                                                  .n_tunables = 1,
+                                                  .n_tunables = NORM_TUNABLES,
                                                   .flops = apply_flops};
 
 struct gc_tensor *gc_norm_apply(struct gc_graph *g, struct gc_tensor *x, struct gc_tensor *stats,
@@ -379,7 +396,7 @@ const struct gc_op_desc gc__op_desc_norm_running_update = {.name = "norm_running
                                                            .forward = update_forward,
                                                            .backward = update_backward,
                                                            .tunables = norm_tunables,
-                                                           .n_tunables = 1,
+                                                           .n_tunables = NORM_TUNABLES,
                                                            .flops = update_flops};
 
 /* ---- the layers ------------------------------------------------------------ */
