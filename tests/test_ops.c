@@ -633,6 +633,7 @@ static const struct elsewhere elsewhere[] = {
     {GC_OP_NORM_APPLY, "tests/test_norm.c", "test_norm_small"},
     {GC_OP_NORM_RUNNING_UPDATE, "tests/test_norm.c", "test_norm_small"},
     {GC_OP_DROPOUT_MASK, "tests/test_norm.c", "test_dropout"},
+    {GC_OP_LOG_SOFTMAX, "tests/test_softmax.c", "test_log_softmax"},
 };
 
 /* True if `file` (under GANCL_SOURCE_ROOT) defines and registers `test`. */

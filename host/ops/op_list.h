@@ -59,7 +59,9 @@
     X(NORM_APPLY, norm_apply, norm)                                                                \
     X(NORM_RUNNING_UPDATE, norm_running_update, norm)                                              \
     /* dropout (dropout.c) */                                                                      \
-    X(DROPOUT_MASK, dropout_mask, dropout)
+    X(DROPOUT_MASK, dropout_mask, dropout)                                                         \
+    /* softmax family (softmax.c): log_softmax over the last dim */                                \
+    X(LOG_SOFTMAX, log_softmax, softmax)
 
 enum gc_op {
 #define GC_OP_ENUM_(e, n, f) GC_OP_##e,
