@@ -189,7 +189,7 @@ gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct
  * from GPU defaults) and gc__ew_options turns them into build options. */
 #define GC_EW_TUNABLES 2
 #define GC_EW_TUNABLE_LIST                                                                         \
-    {"EW_WG", {64, 128, 256, 512, 1024}, 5, 256}, {"EW_EPI", {1, 2, 4, 8, 16, 32}, 6, 16}
+    {"EW_WG", {64, 128, 256, 512, 1024}, 5, 256}, {"EW_EPI", {1, 2, 4, 8, 16, 32}, 6, 1}
 extern const struct gc_tunable gc__ew_tunables[GC_EW_TUNABLES];
 void gc__ew_values(const struct gc_device *dev, int values[GC_EW_TUNABLES]);
 void gc__ew_options(const struct gc_device *dev, char *buf, size_t size);

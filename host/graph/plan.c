@@ -402,15 +402,17 @@ gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct
 
 const struct gc_tunable gc__ew_tunables[GC_EW_TUNABLES] = {GC_EW_TUNABLE_LIST};
 
-/* CPU (PoCL): 256 x 16 = 4096 elements per group, so the per-group cost is
- * paid once per 16 KB; the unrolled loop is straight-line code vectorised
- * across the group. GPUs: 256 x 4, enough groups to fill the device on the
- * smallest tensors of a step, each load a coalesced row of the group.
- * GANCL_EW_WG / GANCL_EW_EPI override both (for ranking variants). */
+/* CPU (PoCL): 256 x 1. The per-group cost is what made 64-item groups slow;
+ * more elements per item lose PoCL's vectorisation across work-items (the
+ * unrolled loop does not get it back): on dcgan32, one PoCL thread, 256x1 ran
+ * add/mul/norm_apply in 16/7-15/18-28 ms against 32-38/26-43/69-85 for 256x16
+ * and 256x4, 1024x1 within noise of 256x1. GPUs: 256 x 4, enough groups to fill
+ * the device on the smallest tensors of a step, each load a coalesced row of
+ * the group. GANCL_EW_WG / GANCL_EW_EPI override both (for ranking variants). */
 void gc__ew_values(const struct gc_device *dev, int values[GC_EW_TUNABLES])
 {
     values[0] = 256;
-    values[1] = is_cpu(dev) ? 16 : 4;
+    values[1] = is_cpu(dev) ? 1 : 4;
     const char *names[GC_EW_TUNABLES] = {"GANCL_EW_WG", "GANCL_EW_EPI"};
     for (int i = 0; i < GC_EW_TUNABLES; i++) {
         const char *e = getenv(names[i]);
