@@ -17,6 +17,9 @@
 void gc__eval_gram(const double *a, int64_t m, const double *b, int64_t n, int d, double *c,
                    int64_t ldc);
 
+/* C = A A^T, a: (m, d): the upper triangle computed, the lower mirrored. */
+void gc__eval_gram_sym(const double *a, int64_t m, int d, double *c, int64_t ldc);
+
 /* Symmetric eigendecomposition (LAPACK dsyevd): a (d, d) symmetric in, the
  * eigenvectors out, eigenvector k contiguous in a[k * d .. k * d + d - 1];
  * w: (d) eigenvalues ascending. GC_UNSUPPORTED when LAPACK does not converge. */

@@ -40,7 +40,10 @@ void gc_eval_kid_subset(uint64_t seed, int subset, int which, int64_t n, int64_t
 static double kernel_sum(const double *x, const double *y, int64_t m, int d, double *g,
                          double *diag)
 {
-    gc__eval_gram(x, m, y, m, d, g, m);
+    if (x == y)
+        gc__eval_gram_sym(x, m, d, g, m);
+    else
+        gc__eval_gram(x, m, y, m, d, g, m);
     double s = 0, dg = 0;
     for (int64_t i = 0; i < m; i++) {
         double r = 0;

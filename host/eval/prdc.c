@@ -40,8 +40,19 @@ static void dist_block(const struct set *a, int64_t i0, int64_t rb, const struct
         }
 }
 
+static void insert(double *l, int kk, double v)
+{
+    if (v >= l[kk - 1]) return;
+    int p = kk - 1;
+    while (p > 0 && l[p - 1] > v)
+        l[p] = l[p - 1], p--;
+    l[p] = v;
+}
+
 /* kth[i * (kmax+1) + k]: the (k+1)-th smallest squared distance from row i
- * to its own set (index 0: itself, 0). */
+ * to its own set (index 0: itself, 0). Distances are symmetric: only blocks
+ * from the row block's first column on are computed, and each pair (i < j)
+ * updates both rows' lists. */
 static void knn(const struct set *s, int d, int kmax, double *blk, double *kth)
 {
     int kk = kmax + 1;
@@ -49,19 +60,17 @@ static void knn(const struct set *s, int d, int kmax, double *blk, double *kth)
         kth[i] = INFINITY;
     for (int64_t i0 = 0; i0 < s->n; i0 += RB) {
         int64_t rb = s->n - i0 < RB ? s->n - i0 : RB;
-        for (int64_t j0 = 0; j0 < s->n; j0 += CB) {
+        for (int64_t j0 = i0; j0 < s->n; j0 += CB) {
             int64_t cb = s->n - j0 < CB ? s->n - j0 : CB;
             dist_block(s, i0, rb, s, j0, cb, d, 1, blk);
             for (int64_t i = 0; i < rb; i++) {
-                double *l = kth + (i0 + i) * kk;
+                int64_t gi = i0 + i;
+                double *l = kth + gi * kk;
                 const double *row = blk + i * CB;
-                for (int64_t j = 0; j < cb; j++) {
+                for (int64_t j = gi >= j0 ? gi - j0 : 0; j < cb; j++) {
                     double v = row[j];
-                    if (v >= l[kk - 1]) continue;
-                    int p = kk - 1;
-                    while (p > 0 && l[p - 1] > v)
-                        l[p] = l[p - 1], p--;
-                    l[p] = v;
+                    insert(l, kk, v);
+                    if (j0 + j != gi) insert(kth + (j0 + j) * kk, kk, v);
                 }
             }
         }
