@@ -5,11 +5,12 @@
  * cross-check of every metric against tools/eval_ref.py (numpy/scipy, the
  * reference implementations' own formulas) on the same feature file, to
  * 1e-6 relative. Without $GANCL_PYTHON (set by tools/test) the cross-check
- * fails: it never skips. */
+ * fails: it never skips. Also `gan-cl eval` end to end. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -249,6 +250,43 @@ static void test_reference_wide(void **state)
     cross_check(301, 263, 97, 0.1f, "301 vs 263, d 97");
 }
 
+/* `gan-cl eval` end to end with the committed fmnist weights: real test
+ * images against real training images must score as near-identical sets,
+ * and a missing --fake is a usage error (exit 2). */
+static void test_cli(void **state)
+{
+    (void)state;
+    const char *bin = getenv("GANCL_BIN");
+    if (!bin) fail_msg("GANCL_BIN is not set (run through meson test)");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --real fashion-mnist --fake fashion-mnist-test --n 300 --seed 3 --json "
+             "2>/dev/null",
+             bin);
+    FILE *p = popen(cmd, "r");
+    if (!p) fail_msg("cannot run %s", cmd);
+    static char out[4096];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int rc = pclose(p);
+    if (rc != 0) fail_msg("%s exited with %d: %s", cmd, rc, out);
+    cJSON *o = cJSON_Parse(out);
+    if (!o) fail_msg("%s printed no JSON: %s", cmd, out);
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "features");
+    if (!cJSON_IsString(f) || strcmp(f->valuestring, "fmnist") != 0)
+        fail_msg("eval --json does not label its features fmnist: %s", out);
+    /* two samples of 300 real images: FID (fmnist) is sampling noise, a few
+     * units at most, and most samples fall inside the other set's k-NN balls */
+    double fid = json_num(o, "fid"), prec = json_num(o, "precision"), rec = json_num(o, "recall");
+    if (!(fid >= 0 && fid < 10 && prec > 0.5 && rec > 0.5))
+        fail_msg("real vs real scores look wrong: %s", out);
+    assert_int_equal((int)json_num(o, "n_real"), 300);
+    cJSON_Delete(o);
+    snprintf(cmd, sizeof cmd, "'%s' eval --n 300 >/dev/null 2>&1", bin);
+    rc = system(cmd);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +298,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prdc_self, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reference_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reference_wide, setup, teardown),
+        cmocka_unit_test(test_cli),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

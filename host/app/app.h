@@ -23,6 +23,12 @@ int gc_cmd_sample(int argc, char **argv);
 int gc_cmd_translate(int argc, char **argv);
 int gc_cmd_bench(int argc, char **argv);
 int gc_cmd_tune(int argc, char **argv);
+int gc_cmd_classify(int argc, char **argv);
+int gc_cmd_eval(int argc, char **argv);
+/* The fmnist classifier's weights: `given` if not NULL, else the first of
+ * $GANCL_MODELS/, <executable's dir>/../models/, ./models/ holding
+ * fmnist_classifier.safetensors (GC_NOT_FOUND naming them otherwise). */
+gc_status gc_app_model_path(const char *given, char *buf, size_t size);
 /* Loads dev's tuning record (gancl/tune.h) and prints the one line that says so. */
 struct gc_device;
 void gc_app_tune_load(struct gc_device *dev);

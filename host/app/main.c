@@ -19,6 +19,8 @@ static const struct command commands[] = {
     {"translate", gc_cmd_translate, "translate images with a trained CycleGAN generator"},
     {"devices", gc_cmd_devices, "list OpenCL devices (and test a --device selector)"},
     {"bench", gc_cmd_bench, "time training steps of a benchmark workload (GFLOP/s)"},
+    {"classify", gc_cmd_classify, "train/test the Fashion-MNIST classifier behind eval"},
+    {"eval", gc_cmd_eval, "FID, KID, P&R, density/coverage, IS (fmnist) of a generator"},
     {"tune", gc_cmd_tune, "tune the GEMMs of a model on a device (writes its tuning record)"},
     {"cache", gc_cmd_cache, "show or clear the on-disk kernel cache (info | clear | warm)"},
 };
