@@ -300,6 +300,16 @@ static void test_unaligned(void **state)
     gc_assert_ok(gc_dataset_get(ds, 4, 3, 0, a, b));
     assert_true(a[0] == px(11) && b[0] == px(104));
     gc_dataset_destroy(ds);
+    /* --max_dataset_size 2: the first two sorted paths of each domain */
+    o.max_size = 2;
+    gc_assert_ok(gc_dataset_open(&ds, &o));
+    assert_int_equal(gc_dataset_size(ds), 2);
+    assert_int_equal(gc_dataset_domain_size(ds, 1), 2);
+    for (int i = 0; i < 2; i++) {
+        gc_assert_ok(gc_dataset_get(ds, i, 3, 0, a, b));
+        assert_true(a[0] == px(10 + i) && b[0] == px(100 + i));
+    }
+    gc_dataset_destroy(ds);
 }
 
 static void test_aligned(void **state)

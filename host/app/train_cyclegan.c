@@ -25,6 +25,7 @@ struct cg_opts {
     struct gc_cyclegan_config cfg;
     const char *dataroot, *device, *run_dir, *resume;
     const char *preprocess;
+    long max_size; /* --max_dataset_size; 0: all */
     int load_size; /* 0: the crop size scaled like the reference's 286 / 256 */
     bool no_flip, serial, b_to_a, root_given;
     long steps, sample_every, ckpt_every, log_every;
@@ -53,6 +54,7 @@ static void usage(FILE *f)
                "  --preprocess P      resize_and_crop|crop|scale_width|scale_width_and_crop|none\n"
                "                      (default resize_and_crop; none for Fashion-MNIST)\n"
                "  --load_size N       resize target before cropping (default crop_size * 286/256)\n"
+               "  --max_dataset_size N  use only the first N images of each domain (default: all)\n"
                "  --no_flip           no random horizontal flips\n"
                "  --direction AtoB|BtoA  --serial_batches\n"
                "  --netG resnet_6blocks|resnet_9blocks  (preset: 6 blocks; cyclegan: 9)\n"
@@ -71,7 +73,7 @@ static void usage(FILE *f)
 
 enum { C_MODEL = 300, C_ROOT, C_PRE, C_LOAD, C_NOFLIP, C_DIR, C_SERIAL, C_NETG, C_NLD, C_NGF, C_NDF, C_INC, C_ONC, C_CROP, C_NE,
        C_NED, C_STEPS, C_LR, C_B1, C_LA, C_LB, C_LI, C_POOL, C_SEED, C_DEV, C_RUN, C_RES,
-       C_SE, C_CE, C_LE, C_HELP };
+       C_SE, C_CE, C_LE, C_MAXDS, C_HELP };
 
 static const struct option cg_long[] = {
     {"model", required_argument, NULL, C_MODEL}, {"dataroot", required_argument, NULL, C_ROOT},
@@ -90,6 +92,7 @@ static const struct option cg_long[] = {
     {"device", required_argument, NULL, C_DEV}, {"run", required_argument, NULL, C_RUN},
     {"resume", required_argument, NULL, C_RES}, {"sample-every", required_argument, NULL, C_SE},
     {"checkpoint-every", required_argument, NULL, C_CE}, {"log-every", required_argument, NULL, C_LE},
+    {"max_dataset_size", required_argument, NULL, C_MAXDS},
     {"help", no_argument, NULL, C_HELP}, {NULL, 0, NULL, 0}};
 
 static bool num(const char *s, long lo, long hi, long *out)
@@ -170,6 +173,7 @@ static int apply(int c, const char *v, struct cg_opts *o)
     case C_STEPS: rc = set_int("steps", v, 1, 2000000000, &tmp); o->steps = tmp; return rc;
     case C_SE: rc = set_int("sample-every", v, 1, 2000000000, &tmp); o->sample_every = tmp; return rc;
     case C_CE: rc = set_int("checkpoint-every", v, 1, 2000000000, &tmp); o->ckpt_every = tmp; return rc;
+    case C_MAXDS: rc = set_int("max_dataset_size", v, 1, 2000000000, &tmp); o->max_size = tmp; return rc;
     case C_LE: rc = set_int("log-every", v, 1, 2000000000, &tmp); o->log_every = tmp; return rc;
     case C_SEED: rc = set_int("seed", v, 0, 2147483647, &tmp); g->seed = (uint64_t)tmp; return rc;
     case C_LR: return set_float("lr", v, &g->lr);
@@ -192,7 +196,8 @@ static gc_status open_data(const struct cg_opts *o, const char *phase, struct gc
 {
     const struct gc_cyclegan_config *c = &o->cfg;
     struct gc_dataset_opts d = {.spec = o->dataroot, .phase = phase, .serial = o->serial,
-                                .b_to_a = o->b_to_a};
+                                .b_to_a = o->b_to_a,
+                                .max_size = strcmp(phase, "train") == 0 ? o->max_size : 0};
     gc_transform_default(&d.transform);
     d.transform.crop_size = c->size;
     d.transform.load_size = o->load_size ? o->load_size : (c->size * 286 + 128) / 256;
@@ -239,18 +244,20 @@ static gc_status next_pair(struct cg_loop *L)
 
 static gc_status save(struct cg_loop *L, bool copy)
 {
-    char path[1200], v[3][32];
+    char path[1200], v[4][32];
     snprintf(v[0], sizeof v[0], "%" PRId64, L->step);
     snprintf(v[1], sizeof v[1], "%" PRId64, L->epoch);
     snprintf(v[2], sizeof v[2], "%" PRId64, L->pos);
-    const char *keys[4] = {"train.step", "train.epoch", "train.pos", "train.dataroot"};
-    const char *vals[4] = {v[0], v[1], v[2], L->o->dataroot};
+    snprintf(v[3], sizeof v[3], "%ld", L->o->max_size);
+    const char *keys[5] = {"train.step", "train.epoch", "train.pos", "train.dataroot",
+                           "train.max_dataset_size"};
+    const char *vals[5] = {v[0], v[1], v[2], L->o->dataroot, v[3]};
     snprintf(path, sizeof path, "%s/checkpoints/latest.safetensors", L->dir);
-    gc_status s = gc_cyclegan_save(L->m, path, 4, keys, vals);
+    gc_status s = gc_cyclegan_save(L->m, path, 5, keys, vals);
     if (s == GC_OK && copy) {
         snprintf(path, sizeof path, "%s/checkpoints/step_%06" PRId64 ".safetensors", L->dir,
                  L->step);
-        s = gc_cyclegan_save(L->m, path, 4, keys, vals);
+        s = gc_cyclegan_save(L->m, path, 5, keys, vals);
     }
     return s;
 }
@@ -449,6 +456,9 @@ int gc_train_cyclegan(int argc, char **argv, volatile sig_atomic_t *interrupted)
         s = meta_text(ck, "train.dataroot", saved_root, sizeof saved_root);
         o.dataroot = saved_root;
     }
+    int64_t saved_max = 0; /* the epoch length must not change on resume */
+    if (s == GC_OK && o.resume && meta_i64(ck, "train.max_dataset_size", &saved_max) == GC_OK)
+        o.max_size = saved_max;
     if (s == GC_OK) s = setup(&L);
     if (s == GC_OK && o.resume) s = resume(&L);
     if (s == GC_OK) s = open_log(&L, o.resume != NULL);

@@ -169,6 +169,13 @@ static void domain_free(struct domain *d)
     memset(d, 0, sizeof *d);
 }
 
+/* --max_dataset_size: the reference keeps the first N sorted paths. */
+static void keep_prefix(struct domain *d, int64_t n)
+{
+    for (int64_t i = n; i < d->n && d->paths; i++) gc_free(d->paths[i]);
+    if (d->n > n) d->n = n;
+}
+
 /* One domain: fashion-mnist[:class] or a folder (used as is). `len` bytes of `spec`. */
 static gc_status open_domain(struct domain *d, const char *spec, size_t len,
                              const struct gc_dataset_opts *o)
@@ -413,6 +420,7 @@ gc_status gc_dataset_open(struct gc_dataset **out, const struct gc_dataset_opts 
     ds->o.spec = ds->o.phase = ds->o.fmnist_dir = NULL; /* not kept: the caller owns them */
     ds->t = opts->transform;
     s = open_layout(ds, opts);
+    for (int d = 0; d < ds->ndom && opts->max_size > 0; d++) keep_prefix(&ds->dom[d], opts->max_size);
     if (s == GC_OK) {
         ds->n = ds->dom[0].n;
         if (ds->ndom == 2 && ds->dom[1].n > ds->n) ds->n = ds->dom[1].n;

@@ -108,7 +108,9 @@ gc_status gc_fmnist_load(struct gc_fmnist *out, const char *dir, enum gc_fmnist_
     if (class_filter < -1 || class_filter >= GC_FMNIST_CLASSES)
         return gc_error(GC_INVALID_ARG, "Fashion-MNIST class %d outside 0..9", class_filter);
     struct gc_idx img, lab;
-    gc_status s = load_pair(&img, &lab, dir ? dir : GC_FMNIST_DEFAULT_DIR, split);
+    const char *env = getenv("GANCL_FMNIST_DIR"); /* data copied elsewhere (clusters, containers) */
+    if (!dir) dir = env && *env ? env : GC_FMNIST_DEFAULT_DIR;
+    gc_status s = load_pair(&img, &lab, dir, split);
     if (s != GC_OK) return s;
     const size_t px = GC_FMNIST_SIZE * GC_FMNIST_SIZE;
     int64_t n = 0;

@@ -87,6 +87,7 @@ struct gc_dataset_opts {
     struct gc_transform transform;
     const char *fmnist_dir;   /* NULL: GC_FMNIST_DEFAULT_DIR */
     int64_t max_pixels;       /* per decoded image; 0: GC_IMAGE_MAX_PIXELS_DEFAULT */
+    int64_t max_size;         /* --max_dataset_size: keep the first N of each domain; 0: all */
 };
 
 struct gc_dataset;

@@ -56,7 +56,7 @@ struct gc_fmnist {
 };
 
 /* Loads {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz] from `dir` (NULL =
- * GC_FMNIST_DEFAULT_DIR; the .gz name is tried first). class_filter: -1 keeps
+ * $GANCL_FMNIST_DIR if set, else GC_FMNIST_DEFAULT_DIR; the .gz name is tried first). class_filter: -1 keeps
  * every image, 0..9 keeps only that class (in file order). Image and label
  * counts must agree and labels must be 0..9 (GC_FORMAT otherwise). */
 gc_status gc_fmnist_load(struct gc_fmnist *out, const char *dir, enum gc_fmnist_split split,
