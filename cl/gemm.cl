@@ -71,6 +71,114 @@
 #define VLOAD GEMM_CAT(vload, GEMM_VW)
 #define VSTORE GEMM_CAT(vstore, GEMM_VW)
 
+// The micro-kernel's loops over the MR rows and NV vectors of the accumulator block are
+// unrolled by the preprocessor, not by #pragma unroll: acc[i][v] must only ever be indexed by
+// constants to live in registers. PoCL's LLVM honours the pragma, but Mesa's llvmpipe
+// (rusticl) keeps such loops, spills acc to an indexed scratch array and counts every
+// iteration against its per-work-item budget of 65535 loop iterations, all loops together
+// (see gc_device_info.loop_limit; the host splits K over launches to stay within it).
+// GEMM_FOR_MR(X) expands X(i) for i = 0 .. MR-1 (MR < 32, by its binary digits);
+// GEMM_FOR_NV(Y, i) expands Y(v, i) for v = 0 .. NV-1 (NV < 16).
+#if GEMM_MR >= 32 || GEMM_NV >= 16
+#error "GEMM_MR must be below 32 and GEMM_NR / GEMM_VW below 16"
+#endif
+#define GEMM_I1(X, o) X(o)
+#define GEMM_I2(X, o) GEMM_I1(X, o) GEMM_I1(X, (o) + 1)
+#define GEMM_I4(X, o) GEMM_I2(X, o) GEMM_I2(X, (o) + 2)
+#define GEMM_I8(X, o) GEMM_I4(X, o) GEMM_I4(X, (o) + 4)
+#define GEMM_I16(X, o) GEMM_I8(X, o) GEMM_I8(X, (o) + 8)
+#define GEMM_J1(Y, o, i) Y(o, i)
+#define GEMM_J2(Y, o, i) GEMM_J1(Y, o, i) GEMM_J1(Y, (o) + 1, i)
+#define GEMM_J4(Y, o, i) GEMM_J2(Y, o, i) GEMM_J2(Y, (o) + 2, i)
+#define GEMM_J8(Y, o, i) GEMM_J4(Y, o, i) GEMM_J4(Y, (o) + 4, i)
+#if GEMM_MR & 16
+#define GEMM_MR16(X) GEMM_I16(X, 0)
+#else
+#define GEMM_MR16(X)
+#endif
+#if GEMM_MR & 8
+#define GEMM_MR8(X) GEMM_I8(X, (GEMM_MR & 16))
+#else
+#define GEMM_MR8(X)
+#endif
+#if GEMM_MR & 4
+#define GEMM_MR4(X) GEMM_I4(X, (GEMM_MR & 24))
+#else
+#define GEMM_MR4(X)
+#endif
+#if GEMM_MR & 2
+#define GEMM_MR2(X) GEMM_I2(X, (GEMM_MR & 28))
+#else
+#define GEMM_MR2(X)
+#endif
+#if GEMM_MR & 1
+#define GEMM_MR1(X) GEMM_I1(X, (GEMM_MR & 30))
+#else
+#define GEMM_MR1(X)
+#endif
+#define GEMM_FOR_MR(X) GEMM_MR16(X) GEMM_MR8(X) GEMM_MR4(X) GEMM_MR2(X) GEMM_MR1(X)
+#if GEMM_NV & 8
+#define GEMM_NV8(Y, i) GEMM_J8(Y, 0, i)
+#else
+#define GEMM_NV8(Y, i)
+#endif
+#if GEMM_NV & 4
+#define GEMM_NV4(Y, i) GEMM_J4(Y, (GEMM_NV & 8), i)
+#else
+#define GEMM_NV4(Y, i)
+#endif
+#if GEMM_NV & 2
+#define GEMM_NV2(Y, i) GEMM_J2(Y, (GEMM_NV & 12), i)
+#else
+#define GEMM_NV2(Y, i)
+#endif
+#if GEMM_NV & 1
+#define GEMM_NV1(Y, i) GEMM_J1(Y, (GEMM_NV & 14), i)
+#else
+#define GEMM_NV1(Y, i)
+#endif
+#define GEMM_FOR_NV(Y, i) GEMM_NV8(Y, i) GEMM_NV4(Y, i) GEMM_NV2(Y, i) GEMM_NV1(Y, i)
+
+// The micro-kernel's steps, in the names of gemm_cpu's locals (acc, bv, at, bt, kk, crow ...).
+#define GEMM_ZERO(v, i) acc[i][v] = (VT)(0.0f);
+#define GEMM_ROW_ZERO(i) GEMM_FOR_NV(GEMM_ZERO, i)
+#define GEMM_LOAD_B(v, i) bv[v] = VLOAD(kk * GEMM_NV + (v), bt);
+#define GEMM_FMA(v, i) acc[i][v] = fma(av, bv[v], acc[i][v]);
+#define GEMM_ROW_FMA(i)                                                                          \
+    {                                                                                            \
+        const VT av = (VT)(GEMM_AP(at, (i), kk));                                                \
+        GEMM_FOR_NV(GEMM_FMA, i)                                                                 \
+    }
+// The first slice writes alpha*AB (+ beta*C: beta == 0 never reads C), later ones add. The
+// row guard (i < mr) is a branch on a constant row, not a runtime loop bound.
+#define GEMM_STORE(v, i)                                                                         \
+    {                                                                                            \
+        VT r = alpha * acc[i][v];                                                                \
+        if (!first) r += VLOAD(v, crow);                                                         \
+        else if (beta != 0.0f) r = fma((VT)(beta), VLOAD(v, crow), r);                           \
+        VSTORE(r, v, crow);                                                                      \
+    }
+#define GEMM_ROW_STORE(i)                                                                        \
+    if ((i) < mr) {                                                                              \
+        __global float *crow = c + (size_t)(ib + (i)) * ldc + jb;                                \
+        GEMM_FOR_NV(GEMM_STORE, i)                                                               \
+    }
+// N tail: element by element from a private copy of the vector.
+#define GEMM_STORE_TAIL(v, i)                                                                    \
+    {                                                                                            \
+        float tv[GEMM_VW];                                                                       \
+        VSTORE(alpha * acc[i][v], 0, tv);                                                        \
+        for (int q = 0; q < GEMM_VW && (v) * GEMM_VW + q < nr; q++) {                            \
+            __global float *pc = crow + (v) * GEMM_VW + q;                                       \
+            *pc = !first ? *pc + tv[q] : beta != 0.0f ? fma(beta, *pc, tv[q]) : tv[q];           \
+        }                                                                                        \
+    }
+#define GEMM_ROW_STORE_TAIL(i)                                                                   \
+    if ((i) < mr) {                                                                              \
+        __global float *crow = c + (size_t)(ib + (i)) * ldc + jb;                                \
+        GEMM_FOR_NV(GEMM_STORE_TAIL, i)                                                          \
+    }
+
 // Packed A tile (MR rows x kc): element (i, kk). Without GEMM_TA the rows of A are contiguous,
 // so a tile keeps them as rows (vector copies; the +16 padding spreads the MR row starts over
 // the L1 sets); with GEMM_TA the MR elements of one k are contiguous and the tile is k-major.
@@ -184,59 +292,20 @@ __kernel void gemm_cpu(const int m, const int n, const int k, const float alpha,
             for (int t = 0; t < tiles_m; t++) {
                 const __local float *at = ap + t * GEMM_ATILE;
                 VT acc[GEMM_MR][GEMM_NV];
-#pragma unroll
-                for (int i = 0; i < GEMM_MR; i++)
-#pragma unroll
-                    for (int v = 0; v < GEMM_NV; v++) acc[i][v] = (VT)(0.0f);
+                GEMM_FOR_MR(GEMM_ROW_ZERO)
                 for (int kk = 0; kk < kc; kk++) {
                     VT bv[GEMM_NV];
-#pragma unroll
-                    for (int v = 0; v < GEMM_NV; v++) bv[v] = VLOAD(kk * GEMM_NV + v, bt);
-#pragma unroll
-                    for (int i = 0; i < GEMM_MR; i++) {
-                        const VT av = (VT)(GEMM_AP(at, i, kk));
-#pragma unroll
-                        for (int v = 0; v < GEMM_NV; v++) acc[i][v] = fma(av, bv[v], acc[i][v]);
-                    }
+                    GEMM_FOR_NV(GEMM_LOAD_B, 0)
+                    GEMM_FOR_MR(GEMM_ROW_FMA)
                 }
 
-                // Constant-bound loops with a guard: indexing acc with a runtime bound would
-                // force the accumulators out of registers.
                 const int ib = i0 + t * GEMM_MR;
                 const int mr = min(GEMM_MR, m - ib);
                 if (jb + GEMM_NR <= n) {
-#pragma unroll
-                    for (int i = 0; i < GEMM_MR; i++) {
-                        if (i < mr) {
-                            __global float *crow = c + (size_t)(ib + i) * ldc + jb;
-#pragma unroll
-                            for (int v = 0; v < GEMM_NV; v++) {
-                                VT r = alpha * acc[i][v];
-                                if (!first) r += VLOAD(v, crow);
-                                else if (beta != 0.0f) r = fma((VT)(beta), VLOAD(v, crow), r);
-                                VSTORE(r, v, crow);
-                            }
-                        }
-                    }
+                    GEMM_FOR_MR(GEMM_ROW_STORE)
                 } else {
                     const int nr = n - jb;
-#pragma unroll
-                    for (int i = 0; i < GEMM_MR; i++) {
-                        if (i < mr) {
-                            __global float *crow = c + (size_t)(ib + i) * ldc + jb;
-#pragma unroll
-                            for (int v = 0; v < GEMM_NV; v++) {
-                                float tv[GEMM_VW];
-                                VSTORE(alpha * acc[i][v], 0, tv);
-                                for (int q = 0; q < GEMM_VW && v * GEMM_VW + q < nr; q++) {
-                                    __global float *pc = crow + v * GEMM_VW + q;
-                                    *pc = !first           ? *pc + tv[q]
-                                          : beta != 0.0f ? fma(beta, *pc, tv[q])
-                                                         : tv[q];
-                                }
-                            }
-                        }
-                    }
+                    GEMM_FOR_MR(GEMM_ROW_STORE_TAIL)
                 }
             }
         }

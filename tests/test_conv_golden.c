@@ -246,38 +246,17 @@ static void check_case(struct gc_device *dev, const char *impl, const struct con
     unsetenv("GANCL_GEMM_IMPL");
 }
 
-/* KNOWN FAILURE, left visible: on rusticl (llvmpipe) the own GEMM gives
- * wrong results at the workload layers (e.g. dcgan32 g1's input gradient:
- * every value off; cyclegan64 gc1 and dc2 forward), while CLBlast on
- * rusticl and both paths on PoCL pass; the small cases pass everywhere.
- * Suspect: llvmpipe's silent 65535-iteration loop limit in gemm_cpu. Those
- * combinations are skipped (with a printed line) unless
- * GANCL_CONV_GOLDEN_STRICT=1, until the GEMM is fixed. */
-static bool known_failure(struct gc_device *dev, const char *impl, bool big)
-{
-    const char *strict = getenv("GANCL_CONV_GOLDEN_STRICT");
-    return big && !(strict && !strcmp(strict, "1")) && !strcmp(impl, "own") &&
-           strstr(gc_device_get_info(dev)->platform_name, "rusticl");
-}
-
 static void run_suite(const char *fixture, const struct conv_case *cases, size_t n)
 {
-    bool big = strcmp(fixture, "conv_small.gcf") != 0;
     struct gc_device **devs;
     int nd = gc_test_devices(&devs);
     struct gc_fixture *fx = gc_fixture_load(fixture);
     worst_ratio = 0;
     worst_label[0] = 0;
     for (int d = 0; d < nd; d++)
-        for (int i = 0; i < 2; i++) {
-            if (known_failure(devs[d], impls[i], big)) {
-                printf("%s: SKIPPED own GEMM on %s (known failure, see known_failure)\n", fixture,
-                       gc_device_get_info(devs[d])->platform_name);
-                continue;
-            }
+        for (int i = 0; i < 2; i++)
             for (size_t k = 0; k < n; k++)
                 check_case(devs[d], impls[i], &cases[k], fx);
-        }
     printf("%s: worst error %.3g of the tolerance (%s)\n", fixture, worst_ratio, worst_label);
     gc_fixture_free(fx);
 }

@@ -168,6 +168,44 @@ static void test_clblast(void **state)
     run_impl(GC_GEMM_CLBLAST);
 }
 
+/* Devices that stop a work-item's loops after loop_limit iterations in all (llvmpipe): gc__gemm
+ * runs K in chunks sized by a bound on the kernel's loop count. Shapes that need several
+ * chunks there: one 6x16 tile with K = 12000 (one launch got K <= ~10,380 right), and the
+ * weight-gradient GEMM of cyclegan64's gc3 (256 x 1152 x 256, the block 15 x 8 tiles: one
+ * launch was wrong from K = 256), which the conv golden test found. On every other device the
+ * same chunked path is forced with a made-up limit of 160000, so it is checked on PoCL too.
+ * Both own kernels, with the production configs. */
+static void test_loop_limit(void **state)
+{
+    (void)state;
+    struct gc_device **devs;
+    int nd = gc_test_devices(&devs);
+    static const struct shape big[] = {{6, 16, 12000, 1, 0}, {256, 1152, 256, 1, 0}, {37, 20, 700, 2, 0}};
+    for (int di = 0; di < nd; di++) {
+        struct gc_device *dev = devs[di];
+        uint32_t saved = dev->info.loop_limit;
+        if (!saved) dev->info.loop_limit = 160000;
+        for (int impl = GC_GEMM_OWN_CPU; impl <= GC_GEMM_OWN_TILED; impl++) {
+            struct gc_gemm_config cfg;
+            struct gc_gemm_desc d = {.ta = true, .tb = true, .m = big[0].m, .n = big[0].n,
+                                     .k = big[0].k, .batch = 1};
+            gc__gemm_default_config(&dev->info, NULL, &cfg);
+            cfg.impl = (enum gc_gemm_impl)impl;
+            if (impl == GC_GEMM_OWN_TILED && dev->info.type == GC_DEVICE_CPU) {
+                cfg.tsm = cfg.tsn = 32; /* as run_impl: faster builds on CPU compilers */
+                cfg.tsk = 8;
+                cfg.wptm = cfg.wptn = 4;
+            }
+            assert_true(gc__gemm_k_chunk(&dev->info, &d, &cfg, cfg.mr, cfg.nr) < d.k);
+            run_case(dev, &cfg, big[0], false, false, 0.0f, 300);
+            run_case(dev, &cfg, big[0], true, true, -0.5f, 301);
+            run_case(dev, &cfg, big[1], false, false, 0.0f, 302);
+            run_case(dev, &cfg, big[2], true, false, 0.5f, 303);
+        }
+        dev->info.loop_limit = saved;
+    }
+}
+
 /* The default config on each device (whatever impl it picks) with a small-grid shape, and
  * the default CPU rules on synthetic device descriptions. */
 static void test_default_config(void **state)
@@ -234,7 +272,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_own_cpu),   cmocka_unit_test(test_own_tiled),
-        cmocka_unit_test(test_clblast),   cmocka_unit_test(test_default_config),
+        cmocka_unit_test(test_clblast),   cmocka_unit_test(test_loop_limit),
+        cmocka_unit_test(test_default_config),
         cmocka_unit_test(test_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

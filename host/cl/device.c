@@ -86,6 +86,7 @@ static void fill_info(cl_platform_id p, cl_device_id d, struct gc_device_info *i
     cl_command_queue_properties qp = 0;
     clGetDeviceInfo(d, CL_DEVICE_QUEUE_PROPERTIES, sizeof qp, &qp, NULL);
     info->profiling = (qp & CL_QUEUE_PROFILING_ENABLE) != 0;
+    info->loop_limit = strstr(info->name, "llvmpipe") ? 65535u : 0u;
 }
 
 /* Appends every device of platform p (index pi) to *list. */

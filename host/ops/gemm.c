@@ -107,6 +107,81 @@ static int64_t balanced(int64_t len, int64_t max, int64_t unit)
     return round_up(ceil_div(len, ceil_div(len, max)), unit);
 }
 
+/* Loop-limited devices (gc_device_info.loop_limit, llvmpipe): the bounds below count the loop
+ * iterations one work-item of cl/gemm.cl may run per K slice, each loop at its longest path,
+ * none assumed unrolled by the compiler (llvmpipe keeps most #pragma unroll loops). Each
+ * iteration is charged 2 and each entered loop 1 more (L): measured on llvmpipe (Mesa 22.3),
+ * gemm_cpu 6x16 KC=16 over a 90x128 block (15 x 8 tiles) fails at 16 slices in one launch,
+ * i.e. ~4100-4400 counts per slice, where one count per iteration gives 3188 (its k loop
+ * seems to cost 2 per step); with one tile ~101 per slice, bound 209. They mirror the
+ * kernels' loop nests: change them together. A launch may use 7/8 of the limit, the rest is
+ * headroom for the bound's own mistakes. tests/test_gemm.c runs shapes at the bound. */
+static uint64_t usable_trips(const struct gc_device_info *info)
+{
+    return info->loop_limit - info->loop_limit / 8;
+}
+
+static uint64_t L(uint64_t trips) { return 2 * trips + 1; }
+
+/* gemm_cpu, one KC slice of an mcb x ncb block (tm A tiles, tn B panels): packing A (per tile
+ * MR rows of KC/VW vectors and KC%VW elements, or KC x MR with GEMM_TA; a row tail, only when
+ * MR does not divide M, element by element) and B (per panel KC x NV vectors, or NR x KC with
+ * GEMM_TB; a column tail, only when NR does not divide N, KC x NR); per (panel, tile) the KC
+ * micro-kernel steps (the MR x NV block is unrolled by the preprocessor) and, for a column
+ * tail, the element-wise store. */
+static uint64_t cpu_slice_trips(const struct gc_gemm_config *cfg, const struct gc_gemm_desc *d,
+                                int64_t mcb, int64_t ncb)
+{
+    uint64_t mr = (uint64_t)cfg->mr, nr = (uint64_t)cfg->nr, kc = (uint64_t)cfg->kc;
+    uint64_t vw = (uint64_t)cfg->vw, nv = nr / vw;
+    uint64_t tm = (uint64_t)ceil_div(mcb, cfg->mr), tn = (uint64_t)ceil_div(ncb, cfg->nr);
+    bool tail_m = d->m % cfg->mr != 0, tail_n = d->n % cfg->nr != 0;
+    uint64_t full_a = d->ta ? L(kc) + kc * L(mr) : L(mr) + mr * (L(kc / vw) + L(kc % vw));
+    uint64_t tail_a = d->ta ? L(kc) + kc * L(mr) : L(mr) + mr * L(kc + 1);
+    uint64_t full_b = d->tb ? L(nr) + nr * L(kc) : L(kc) + kc * L(nv);
+    uint64_t tail_b = L(kc) + kc * L(nr);
+    /* at most one tile and one panel of a block are tails, packed instead of a full one */
+    uint64_t pack = L(tm) + tm * full_a + (tail_m && tail_a > full_a ? tail_a - full_a : 0) +
+                    L(tn) + tn * full_b + (tail_n && tail_b > full_b ? tail_b - full_b : 0);
+    uint64_t micro = L(tn) + tn * (L(tm) + tm * L(kc)) + (tail_n ? 2 * tm * mr * nv * L(vw) : 0);
+    return 1 + pack + micro;
+}
+
+/* gemm_tiled, per thread: one TSK slice (its share of both tile loads, TSK steps of WPTN
+ * loads, WPTM broadcasts and WPTM x WPTN FMAs), and the accumulator init and store once. */
+static uint64_t tiled_slice_trips(const struct gc_gemm_config *cfg)
+{
+    uint64_t nt = (uint64_t)(cfg->tsm / cfg->wptm) * (uint64_t)(cfg->tsn / cfg->wptn);
+    uint64_t tsk = (uint64_t)cfg->tsk, wm = (uint64_t)cfg->wptm, wn = (uint64_t)cfg->wptn;
+    return 1 + L((tsk * (uint64_t)cfg->tsm + nt - 1) / nt) + L((tsk * (uint64_t)cfg->tsn + nt - 1) / nt) +
+           L(tsk) + tsk * (L(wn) + L(wm) + wm * L(wn));
+}
+
+static uint64_t tiled_fixed_trips(const struct gc_gemm_config *cfg)
+{
+    return 2 * (L((uint64_t)cfg->wptm) + (uint64_t)cfg->wptm * L((uint64_t)cfg->wptn)) + 1;
+}
+
+int64_t gc__gemm_k_chunk(const struct gc_device_info *info, const struct gc_gemm_desc *d,
+                         const struct gc_gemm_config *cfg, int mcb, int ncb)
+{
+    if (!info->loop_limit || cfg->impl == GC_GEMM_CLBLAST) return d->k;
+    uint64_t per, fixed = 0, use = usable_trips(info);
+    int64_t depth;
+    if (cfg->impl == GC_GEMM_OWN_CPU) {
+        per = cpu_slice_trips(cfg, d, mcb, ncb);
+        depth = cfg->kc;
+    } else {
+        per = tiled_slice_trips(cfg);
+        fixed = tiled_fixed_trips(cfg);
+        depth = cfg->tsk;
+    }
+    if (per + fixed > use) return 0;
+    int64_t slices = (int64_t)((use - fixed) / per);
+    int64_t chunk = slices * depth;
+    return chunk < d->k ? chunk : d->k;
+}
+
 void gc__gemm_cpu_blocks(const struct gc_device_info *info, const struct gc_gemm_desc *d,
                          const struct gc_gemm_config *cfg, int *mcb, int *ncb, size_t *groups_m,
                          size_t *groups_n)
@@ -126,6 +201,13 @@ void gc__gemm_cpu_blocks(const struct gc_device_info *info, const struct gc_gemm
         if (nb > 2 * nr) nb = balanced(d->n, round_up(nb / 2, nr), nr);
         else if (mb > 4 * mr) mb = balanced(d->m, round_up(mb / 2, mr), mr);
         else if (nb > nr) nb = balanced(d->n, nr, nr);
+        else if (mb > mr) mb = balanced(d->m, round_up(mb / 2, mr), mr);
+        else break;
+    }
+    /* Loop-limited devices: blocks small enough for at least 4 KC slices per launch (each
+     * launch then runs K in chunks, gc__gemm_k_chunk), N first as above. */
+    while (info->loop_limit && cpu_slice_trips(cfg, d, mb, nb) * 4 > usable_trips(info)) {
+        if (nb > nr) nb = balanced(d->n, round_up(nb / 2, nr), nr);
         else if (mb > mr) mb = balanced(d->m, round_up(mb / 2, mr), mr);
         else break;
     }
@@ -215,6 +297,44 @@ bool gc__gemm_cpu_packs_a(const struct gc_gemm_desc *d, const struct gc_gemm_con
     return true;
 }
 
+/* Argument positions of gemm_cpu / gemm_tiled that change between K chunks. */
+enum { ARG_K = 2, ARG_A_OFF = 5, ARG_B_OFF = 9, ARG_BETA = 12 };
+
+static cl_int set_own_args(cl_kernel kn, const struct gc_gemm_desc *d, cl_mem a, cl_mem b,
+                           cl_mem c, size_t c_off, int mcb, int ncb, bool cpu)
+{
+    cl_int m = (cl_int)d->m, n = (cl_int)d->n;
+    cl_int lda = (cl_int)d->lda, ldb = (cl_int)d->ldb, ldc = (cl_int)d->ldc;
+    cl_ulong co = c_off;
+    cl_ulong sa = d->batch > 1 ? (cl_ulong)d->stride_a : 0, sb = d->batch > 1 ? (cl_ulong)d->stride_b : 0;
+    cl_ulong sc = d->batch > 1 ? (cl_ulong)d->stride_c : 0;
+    cl_float alpha = d->alpha;
+    cl_int e = CL_SUCCESS;
+    e |= clSetKernelArg(kn, 0, sizeof m, &m);
+    e |= clSetKernelArg(kn, 1, sizeof n, &n);
+    e |= clSetKernelArg(kn, 3, sizeof alpha, &alpha);
+    e |= clSetKernelArg(kn, 4, sizeof a, &a);
+    e |= clSetKernelArg(kn, 6, sizeof lda, &lda);
+    e |= clSetKernelArg(kn, 7, sizeof sa, &sa);
+    e |= clSetKernelArg(kn, 8, sizeof b, &b);
+    e |= clSetKernelArg(kn, 10, sizeof ldb, &ldb);
+    e |= clSetKernelArg(kn, 11, sizeof sb, &sb);
+    e |= clSetKernelArg(kn, 13, sizeof c, &c);
+    e |= clSetKernelArg(kn, 14, sizeof co, &co);
+    e |= clSetKernelArg(kn, 15, sizeof ldc, &ldc);
+    e |= clSetKernelArg(kn, 16, sizeof sc, &sc);
+    if (cpu) {
+        cl_int mb = mcb, nb = ncb;
+        e |= clSetKernelArg(kn, 17, sizeof mb, &mb);
+        e |= clSetKernelArg(kn, 18, sizeof nb, &nb);
+    }
+    return e;
+}
+
+/* One launch per K chunk (one chunk unless the device limits loops): chunk j multiplies
+ * columns [k0, k0 + kc) of op(A) by rows [k0, k0 + kc) of op(B) and adds to C (beta 1 after
+ * the first). Chunks start at multiples of the kernel's K slice, where the kernel adds each
+ * slice's sum to C anyway, so gemm_cpu's results are bit-identical to one launch. */
 static gc_status run_own(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a,
                          size_t a_off, cl_mem b, size_t b_off, cl_mem c, size_t c_off,
                          const struct gc_gemm_config *cfg)
@@ -226,47 +346,11 @@ static gc_status run_own(struct gc_device *dev, const struct gc_gemm_desc *d, cl
     gc_status s = gc__kernel_get(dev, "gemm", opts, cpu ? "gemm_cpu" : "gemm_tiled", &kn);
     if (s != GC_OK) return s;
 
-    cl_int m = (cl_int)d->m, n = (cl_int)d->n, k = (cl_int)d->k;
-    cl_int lda = (cl_int)d->lda, ldb = (cl_int)d->ldb, ldc = (cl_int)d->ldc;
-    cl_ulong ao = a_off, bo = b_off, co = c_off;
-    cl_ulong sa = d->batch > 1 ? (cl_ulong)d->stride_a : 0, sb = d->batch > 1 ? (cl_ulong)d->stride_b : 0;
-    cl_ulong sc = d->batch > 1 ? (cl_ulong)d->stride_c : 0;
-    cl_float alpha = d->alpha, beta = d->beta;
-    cl_int e = CL_SUCCESS;
-    cl_uint i = 0;
-    e |= clSetKernelArg(kn, i++, sizeof m, &m);
-    e |= clSetKernelArg(kn, i++, sizeof n, &n);
-    e |= clSetKernelArg(kn, i++, sizeof k, &k);
-    e |= clSetKernelArg(kn, i++, sizeof alpha, &alpha);
-    e |= clSetKernelArg(kn, i++, sizeof a, &a);
-    e |= clSetKernelArg(kn, i++, sizeof ao, &ao);
-    e |= clSetKernelArg(kn, i++, sizeof lda, &lda);
-    e |= clSetKernelArg(kn, i++, sizeof sa, &sa);
-    e |= clSetKernelArg(kn, i++, sizeof b, &b);
-    e |= clSetKernelArg(kn, i++, sizeof bo, &bo);
-    e |= clSetKernelArg(kn, i++, sizeof ldb, &ldb);
-    e |= clSetKernelArg(kn, i++, sizeof sb, &sb);
-    e |= clSetKernelArg(kn, i++, sizeof beta, &beta);
-    e |= clSetKernelArg(kn, i++, sizeof c, &c);
-    e |= clSetKernelArg(kn, i++, sizeof co, &co);
-    e |= clSetKernelArg(kn, i++, sizeof ldc, &ldc);
-    e |= clSetKernelArg(kn, i++, sizeof sc, &sc);
     int mcb = 0, ncb = 0;
-    size_t groups_m = 0, groups_n = 0;
-    if (cpu) {
-        gc__gemm_cpu_blocks(&dev->info, d, cfg, &mcb, &ncb, &groups_m, &groups_n);
-        cl_int mb = mcb, nb = ncb;
-        e |= clSetKernelArg(kn, i++, sizeof mb, &mb);
-        e |= clSetKernelArg(kn, i++, sizeof nb, &nb);
-    }
-    if (e != CL_SUCCESS) return gc__cl_fail(dev, CL_INVALID_KERNEL_ARGS, "gemm: setting kernel arguments");
-
-    size_t global[3], local[3];
+    size_t global[3], local[3] = {1, 1, 1};
     if (cpu) {
         /* dim0 along M: neighbouring groups read the same B columns from cache. */
-        global[0] = groups_m;
-        global[1] = groups_n;
-        local[0] = local[1] = 1;
+        gc__gemm_cpu_blocks(&dev->info, d, cfg, &mcb, &ncb, &global[0], &global[1]);
     } else {
         local[0] = (size_t)(cfg->tsn / cfg->wptn);
         local[1] = (size_t)(cfg->tsm / cfg->wptm);
@@ -274,9 +358,29 @@ static gc_status run_own(struct gc_device *dev, const struct gc_gemm_desc *d, cl
         global[1] = (size_t)ceil_div(d->m, cfg->tsm) * local[1];
     }
     global[2] = (size_t)d->batch;
-    local[2] = 1;
-    GC_CL_CHECK(dev, clEnqueueNDRangeKernel(dev->queue, kn, 3, NULL, global, local, 0, NULL, NULL),
-                cpu ? "enqueueing gemm_cpu" : "enqueueing gemm_tiled");
+    int64_t chunk = gc__gemm_k_chunk(&dev->info, d, cfg, mcb, ncb);
+    if (chunk == 0 && d->k > 0)
+        return gc_error(GC_INVALID_ARG,
+                        "%s: one K slice (KC=%d, TSK=%d) of %lldx%lldx%lld loops more than %s "
+                        "allows a work-item (%u iterations in all); use smaller tiles",
+                        gc__gemm_impl_name(cfg->impl), cfg->kc, cfg->tsk, (long long)d->m,
+                        (long long)d->n, (long long)d->k, dev->info.name, dev->info.loop_limit);
+    cl_int e = set_own_args(kn, d, a, b, c, c_off, mcb, ncb, cpu);
+    for (int64_t k0 = 0; e == CL_SUCCESS && (k0 < d->k || k0 == 0); k0 += chunk) {
+        cl_int kc = (cl_int)(d->k - k0 < chunk ? d->k - k0 : chunk);
+        cl_ulong ao = a_off + (size_t)(d->ta ? k0 * d->lda : k0);
+        cl_ulong bo = b_off + (size_t)(d->tb ? k0 : k0 * d->ldb);
+        cl_float beta = k0 == 0 ? d->beta : 1.0f;
+        e |= clSetKernelArg(kn, ARG_K, sizeof kc, &kc);
+        e |= clSetKernelArg(kn, ARG_A_OFF, sizeof ao, &ao);
+        e |= clSetKernelArg(kn, ARG_B_OFF, sizeof bo, &bo);
+        e |= clSetKernelArg(kn, ARG_BETA, sizeof beta, &beta);
+        if (e != CL_SUCCESS) break;
+        GC_CL_CHECK(dev, clEnqueueNDRangeKernel(dev->queue, kn, 3, NULL, global, local, 0, NULL, NULL),
+                    cpu ? "enqueueing gemm_cpu" : "enqueueing gemm_tiled");
+        if (chunk <= 0) break;
+    }
+    if (e != CL_SUCCESS) return gc__cl_fail(dev, CL_INVALID_KERNEL_ARGS, "gemm: setting kernel arguments");
     return GC_OK;
 }
 

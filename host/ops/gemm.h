@@ -104,6 +104,14 @@ void gc__gemm_cpu_blocks(const struct gc_device_info *info, const struct gc_gemm
                          const struct gc_gemm_config *cfg, int *mcb, int *ncb, size_t *groups_m,
                          size_t *groups_n);
 
+/* The largest K one launch of cfg's own kernel may cover on this device: d->k unless the
+ * device limits the loop iterations of a work-item (gc_device_info.loop_limit), then a
+ * multiple of the kernel's K slice (KC, TSK) whose loops stay within the limit (gemm_cpu with
+ * an mcb x ncb block, from gc__gemm_cpu_blocks); 0 when not even one slice fits (gc__gemm then
+ * fails with GC_INVALID_ARG). gc__gemm runs K in chunks of this size. */
+int64_t gc__gemm_k_chunk(const struct gc_device_info *info, const struct gc_gemm_desc *d,
+                         const struct gc_gemm_config *cfg, int mcb, int ncb);
+
 /* Tunables, for the tuner: each names an int field of gc_gemm_config (by offset) with its
  * candidate values and default. Values are only meaningful together with the rules of
  * gc__gemm_config_check. */

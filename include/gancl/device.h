@@ -44,6 +44,12 @@ struct gc_device_info {
     size_t max_work_group;
     bool fp64;
     bool profiling;
+    /* Loop iterations one work-item may run, all its loops together (0: no limit). Mesa's
+     * llvmpipe (rusticl) keeps one counter per kernel invocation, starts it at 65535 and
+     * decrements it on every iteration of every loop; at zero each loop exits early, silently
+     * (gallivm's LP_MAX_TGSI_LOOP_ITERATIONS, "shared between every loop"). Kernels that can
+     * run longer split their work over launches (gc__gemm splits K). */
+    uint32_t loop_limit;
     int cl_c_major; /* from opencl_c_version, e.g. 1.2 -> 1, 2 */
     int cl_c_minor;
 };
