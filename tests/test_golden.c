@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gancl/conv.h"
 #include "gancl/graph.h"
 #include "harness.h"
 
@@ -251,12 +252,14 @@ static void gp_destroy(struct gp *P)
 
 /* |got - want| <= GP_REL_TOL * max|want| element-wise, and the norm-wise
  * relative error; gradients that are exactly zero within GP_ZERO_ATOL. */
-static void gp_check_grad(struct gp *P, int k)
+static void grad_check(struct golden *G, const struct gc_tensor *dw, const struct gc_tensor *w,
+                       const char *param, const char *grad, const char *what)
 {
-    const float *want = gc_fixture_get(P->G.fx, gp_grads[k], NULL, NULL);
-    int64_t n = gc_tensor_numel(P->w[k]);
+    const float *want = gc_fixture_get(G->fx, grad, NULL, NULL);
+    int64_t n = gc_tensor_numel(w);
+    assert_int_equal(n, gc_fixture_numel(G->fx, grad));
     float *got = malloc(sizeof(float) * (size_t)n);
-    gc_assert_ok(gc_plan_read(P->G.p, P->dw[k], got));
+    gc_assert_ok(gc_plan_read(G->p, dw, got));
     double maxw = 0, diff2 = 0, want2 = 0;
     for (int64_t i = 0; i < n; i++) {
         maxw = fmax(maxw, fabs(want[i]));
@@ -264,12 +267,18 @@ static void gp_check_grad(struct gp *P, int k)
         want2 += (double)want[i] * want[i];
     }
     char label[400];
-    snprintf(label, sizeof label, "d penalty / d %s@%s", gp_params[k],
-             gc_device_get_info(P->G.dev)->name);
+    snprintf(label, sizeof label, "d penalty / d %s@%s%s%s", param,
+             gc_device_get_info(G->dev)->name, what ? ", " : "", what ? what : "");
     gc_assert_tensor_close(got, want, n, maxw > 0 ? GP_REL_TOL * maxw : GP_ZERO_ATOL, 0, label);
+    if (what && maxw > 0) printf("%s: relative error %.3g\n", label, sqrt(diff2 / want2));
     if (maxw > 0 && sqrt(diff2 / want2) > GP_REL_TOL)
         fail_msg("%s: relative error %.3g > %.1g", label, sqrt(diff2 / want2), GP_REL_TOL);
     free(got);
+}
+
+static void gp_check_grad(struct gp *P, int k)
+{
+    grad_check(&P->G, P->dw[k], P->w[k], gp_params[k], gp_grads[k], NULL);
 }
 
 static void test_gradient_penalty(void **state)
@@ -286,6 +295,82 @@ static void test_gradient_penalty(void **state)
         fx_check(&P.G, P.penalty, "penalty", GOLDEN_ATOL, GOLDEN_RTOL);
         for (int k = 0; k < 4; k++) gp_check_grad(&P, k);
         gp_destroy(&P);
+    }
+}
+
+/* The same penalty (lambda 10) of a convolutional critic, on every device with both GEMM
+ * implementations (GANCL_GEMM_IMPL, read when the plan picks its GEMM configs):
+ *   C(x) = Conv(1->8, k4, s2, p1) -> LReLU(0.2) -> Conv(8->16, k4, s2, p1) -> LReLU(0.2)
+ *          -> flatten -> Linear(256->1),   xhat = fake + alpha (real - fake), (4, 1, 16, 16).
+ * Fixture gp_conv.gcf (tools/gen_fixtures.py). d penalty / d w is a chain of ~4 convolutions
+ * and their transposes (sums of <= 256 float32 products each): GP_REL_TOL of the tensor's
+ * largest value leaves two orders of magnitude over that rounding. The biases' gradients are
+ * exactly zero (they only move the kinks). */
+static const char *const gpc_params[6] = {"w1", "b1", "w2", "b2", "w3", "b3"};
+static const char *const gpc_grads[6] = {"dw1", "db1", "dw2", "db2", "dw3", "db3"};
+
+static struct gc_tensor *gpc_critic(struct gc_graph *g, struct gc_tensor *x,
+                                    struct gc_tensor *const *w)
+{
+    struct gc_conv_geom geom = gc_conv_geom(2, 1);
+    struct gc_tensor *h = gc_leaky_relu(g, gc_bias_add(g, gc_conv2d(g, x, w[0], geom), w[1]), 0.2f);
+    h = gc_leaky_relu(g, gc_bias_add(g, gc_conv2d(g, h, w[2], geom), w[3]), 0.2f);
+    return gc_linear(g, gc_flatten(g, h), w[4], w[5]); /* (4, 1) */
+}
+
+static void gpc_check(struct gc_device *dev, const char *impl)
+{
+    setenv("GANCL_GEMM_IMPL", impl, 1);
+    struct golden G;
+    begin(&G, dev, "gp_conv.gcf");
+    struct gc_graph *g = G.g;
+    struct gc_param_group *grp = gc_param_group(g, "critic");
+    struct gc_tensor *w[6], *dw[6];
+    for (int k = 0; k < 6; k++) {
+        int64_t shape[8];
+        int nd;
+        gc_fixture_get(G.fx, gpc_params[k], shape, &nd);
+        w[k] = gc_param(grp, gpc_params[k], nd, shape);
+    }
+    gc_assert_ok(gc_param_group_alloc(grp));
+    for (int k = 0; k < 6; k++)
+        gc_assert_ok(gc_param_write(w[k], gc_fixture_get(G.fx, gpc_params[k], NULL, NULL)));
+    struct gc_tensor *real = fx_input(&G, "real"), *fake = fx_input(&G, "fake");
+    struct gc_tensor *alpha = fx_input(&G, "alpha"), *gx;
+    struct gc_tensor *xhat = gc_add(g, fake, gc_mul(g, alpha, gc_sub(g, real, fake)));
+    struct gc_tensor *critic = gpc_critic(g, xhat, w);
+    gc_assert_ok(gc_grad(g, gc_sum(g, critic), 1, &xhat, &gx));
+    int64_t es[4] = {4, 1, 1, 1};
+    struct gc_tensor *norm = gc_sqrt(g, gc_sum_to(g, gc_square(g, gx), 4, es));
+    struct gc_tensor *penalty =
+        gc_scale(g, gc_mean(g, gc_square(g, gc_scale(g, norm, 1.0f, -1.0f))), 10.0f, 0.0f);
+    gc_assert_ok(gc_grad(g, penalty, 6, w, dw));
+    struct gc_tensor *outs[9] = {critic, gx, penalty, dw[0], dw[1], dw[2], dw[3], dw[4], dw[5]};
+    plan(&G, 9, outs);
+    fx_write(&G, real, "real");
+    fx_write(&G, fake, "fake");
+    fx_write(&G, alpha, "alpha");
+    gc_assert_ok(gc_plan_run(G.p));
+    fx_check(&G, critic, "critic", GOLDEN_ATOL, GOLDEN_RTOL);
+    fx_check(&G, gx, "gx", GOLDEN_ATOL, GOLDEN_RTOL);
+    fx_check(&G, penalty, "penalty", GOLDEN_ATOL, GOLDEN_RTOL);
+    for (int k = 0; k < 6; k++) {
+        char label[300];
+        snprintf(label, sizeof label, "%s GEMM, conv critic", impl);
+        grad_check(&G, dw[k], w[k], gpc_params[k], gpc_grads[k], label);
+    }
+    end(&G);
+    unsetenv("GANCL_GEMM_IMPL");
+}
+
+static void test_gradient_penalty_conv(void **state)
+{
+    (void)state;
+    struct gc_device **devs;
+    int nd = gc_test_devices(&devs);
+    for (int d = 0; d < nd; d++) {
+        gpc_check(devs[d], "own");
+        gpc_check(devs[d], "clblast");
     }
 }
 
@@ -363,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_activations),
         cmocka_unit_test(test_gradient_penalty),
         cmocka_unit_test(test_gradient_penalty_fd),
+        cmocka_unit_test(test_gradient_penalty_conv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

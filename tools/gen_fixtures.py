@@ -158,11 +158,56 @@ def gp_fixture():
     return fx
 
 
+def gp_conv_fixture():
+    # WGAN-GP's gradient penalty on a convolutional critic, differentiated twice:
+    #   C(x) = Conv(1->8, k4, s2, p1) -> LeakyReLU(0.2) -> Conv(8->16, k4, s2, p1)
+    #          -> LeakyReLU(0.2) -> flatten -> Linear(256->1),   x: (4, 1, 16, 16)
+    #   xhat = fake + alpha (real - fake), alpha per sample (as host/models/gan.c)
+    #   g = d sum(C(xhat)) / d xhat  (create_graph=True)
+    #   penalty = 10 * mean((||g_n||_2 - 1)^2)
+    # and d penalty / d every critic parameter. Weights: torch's default init under
+    # manual_seed(6), float32, then float64 for the math. The biases only move the leaky-ReLU
+    # kinks, on which g is piecewise constant: their gradients are zero.
+    torch.manual_seed(6)
+    c1, c2 = torch.nn.Conv2d(1, 8, 4, 2, 1), torch.nn.Conv2d(8, 16, 4, 2, 1)
+    lin = torch.nn.Linear(256, 1)
+    params = [p.detach().to(F64).requires_grad_(True)
+              for p in (c1.weight, c1.bias, c2.weight, c2.bias, lin.weight, lin.bias)]
+    w1, b1, w2, b2, w3, b3 = params
+    gen = torch.Generator().manual_seed(10)
+    real, fake = inputs(gen, 4, 1, 16, 16), inputs(gen, 4, 1, 16, 16)
+    alpha = inputs(gen, 4, 1, 1, 1, lo=0.0, hi=1.0)
+    xhat = (fake + alpha * (real - fake)).detach().requires_grad_(True)
+    h1 = F.conv2d(xhat, w1, b1, stride=2, padding=1)
+    h2 = F.conv2d(F.leaky_relu(h1, 0.2), w2, b2, stride=2, padding=1)
+    out = F.linear(F.leaky_relu(h2, 0.2).flatten(1), w3, b3)
+    # A pre-activation within float32 rounding of a kink would make the device's derivative
+    # pattern differ from this one: the seeds are chosen so none is close.
+    margin = min(h1.abs().min().item(), h2.abs().min().item())
+    assert margin > 1e-4, "pre-activation %.3g too close to the leaky-ReLU kink" % margin
+    (g,) = torch.autograd.grad(out.sum(), xhat, create_graph=True)
+    penalty = 10 * ((g.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
+    grads = torch.autograd.grad(penalty, params, allow_unused=True, materialize_grads=True)
+    fx = Fixture("gp_conv", "WGAN-GP penalty 10 mean((||d C(xhat)/d xhat||_2 - 1)^2) of the conv "
+                 "critic Conv(1,8,4,2,1)-LeakyReLU(0.2)-Conv(8,16,4,2,1)-LeakyReLU(0.2)-"
+                 "Linear(256,1), xhat = fake + alpha (real - fake), batch 4 of 1x16x16; "
+                 "d penalty / d parameters via create_graph=True; smallest |pre-activation| "
+                 "%.3g" % margin)
+    for n, t in (("w1", w1), ("b1", b1), ("w2", w2), ("b2", b2), ("w3", w3), ("b3", b3),
+                 ("real", real), ("fake", fake), ("alpha", alpha), ("critic", out), ("gx", g),
+                 ("penalty", penalty)):
+        fx.add(n, t)
+    for n, t in zip(("dw1", "db1", "dw2", "db2", "dw3", "db3"), grads):
+        fx.add(n, t)
+    return fx
+
+
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures")
     torch.set_num_threads(1)  # deterministic summation order
-    for fx in (matmul_fixture(), losses_fixture(), activations_fixture(), gp_fixture()):
+    for fx in (matmul_fixture(), losses_fixture(), activations_fixture(), gp_fixture(),
+               gp_conv_fixture()):
         print(fx.write(out_dir))
 
 
