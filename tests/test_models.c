@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gancl/cyclegan.h"
 #include "gancl/safetensors.h"
 #include "harness.h"
 
@@ -265,6 +266,70 @@ static void test_cyclegan_variants(void **state)
     }
 }
 
+/* init_type as the reference's init_weights, checked on netG_A's
+ * model.4 conv (16, 8, 3, 3) and model.5 batch norm of a fresh model:
+ * sample std within 10% (1152 draws: ~5 standard errors) of
+ * normal: gain; xavier_normal: gain sqrt(2 / (fan_in + fan_out));
+ * kaiming_normal (fan_in, a = 0): sqrt(2 / fan_in); orthogonal: rows
+ * orthonormal times gain (W W^T = gain^2 I to 1e-4; std gain sqrt(16 / 1152)). Batch-norm weights
+ * N(1, gain) and conv biases 0 whatever the type. */
+static void init_stats(const float *x, int n, double *mean, double *sd)
+{
+    double s = 0, q = 0;
+    for (int i = 0; i < n; i++) s += x[i], q += (double)x[i] * x[i];
+    *mean = s / n;
+    *sd = sqrt(q / n - *mean * *mean);
+}
+
+static void test_cyclegan_init(void **state)
+{
+    (void)state;
+    struct gc_device *dev;
+    char note[256], path[600];
+    assert_int_equal(gc_device_open("pocl", NULL, &dev, note, sizeof note), GC_OK);
+    static const char *const types[] = {"normal", "xavier", "kaiming", "orthogonal"};
+    const double fan_in = 8 * 9, fan_out = 16 * 9, gain = 0.05;
+    const double want[] = {gain, gain * sqrt(2 / (fan_in + fan_out)), sqrt(2 / fan_in),
+                           gain * sqrt(16.0 / (16 * 72))}; /* orthogonal: rows of norm gain */
+    for (int t = 0; t < 4; t++) {
+        struct gc_cyclegan_config c;
+        struct gc_cyclegan *m;
+        assert_int_equal(gc_cyclegan_preset("cyclegan64", &c), GC_OK);
+        c.input_nc = c.output_nc = 1, c.size = 32, c.ngf = c.ndf = 8, c.norm = GC_CG_NORM_BATCH;
+        c.init_type = (enum gc_cg_init)gc_cyclegan_option_parse("init_type", types[t]);
+        c.init_gain = (float)gain;
+        assert_int_equal(gc_cyclegan_create(dev, &c, &m), GC_OK);
+        snprintf(path, sizeof path, "%s/init-%s.safetensors", tmp_root, types[t]);
+        assert_int_equal(gc_cyclegan_save(m, path, 0, NULL, NULL), GC_OK);
+        gc_cyclegan_destroy(m);
+        static float w[16 * 72], gamma[16], bias[1];
+        int64_t ws[4] = {16, 8, 3, 3}, gs[1] = {16}, bs[1] = {1};
+        struct gc_safetensors *st;
+        assert_int_equal(gc_safetensors_load(&st, path), GC_OK);
+        assert_int_equal(gc_safetensors_read_f32(st, "netG_A.model.4.weight", w, 4, ws), GC_OK);
+        assert_int_equal(gc_safetensors_read_f32(st, "netG_A.model.5.weight", gamma, 1, gs), GC_OK);
+        assert_int_equal(gc_safetensors_read_f32(st, "netG_A.model.23.bias", bias, 1, bs), GC_OK);
+        assert_null(gc_safetensors_find(st, "netG_A.model.4.bias")); /* batch norm: no bias */
+        gc_safetensors_destroy(st);
+        double mean, sd, gm, gsd;
+        init_stats(w, 16 * 72, &mean, &sd);
+        init_stats(gamma, 16, &gm, &gsd);
+        printf("# init %-10s conv std %.5f (want %.5f), bn weight mean %.4f\n", types[t], sd,
+               want[t], gm);
+        assert_true(bias[0] == 0.0f);
+        assert_true(fabs(gm - 1) < 4 * gain && gsd < 3 * gain);
+        assert_true(fabs(sd / want[t] - 1) < 0.1 && fabs(mean) < 0.2 * want[t]);
+        if (t < 3) continue;
+        for (int i = 0; i < 16; i++)
+            for (int j = 0; j < 16; j++) {
+                double d = 0;
+                for (int k = 0; k < 72; k++) d += (double)w[i * 72 + k] * w[j * 72 + k];
+                assert_true(fabs(d / (gain * gain) - (i == j)) < 1e-4);
+            }
+    }
+    gc_device_destroy(dev);
+}
+
 /* `--model cyclegan64 --help` is the CycleGAN help (it was DCGAN's): every
  * model option with its default; an unknown choice is a usage error. */
 static void test_cyclegan_help(void **state)
@@ -455,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_cyclegan_options),
         cmocka_unit_test(test_cyclegan_variants),
         cmocka_unit_test(test_cyclegan_help),
+        cmocka_unit_test(test_cyclegan_init),
         cmocka_unit_test(test_cyclegan_converted_golden),
         cmocka_unit_test(test_rusticl_agrees),
         cmocka_unit_test(test_interrupt),

@@ -11,7 +11,7 @@ The reference quirks gan-cl reproduces are kept on purpose:
   * use_bias: convolutions before a norm have a bias only with instance norm
     ('none' passes a plain function, which is not nn.InstanceNorm2d);
   * the U-Net down path's LeakyReLU is in place, so the skip connection
-    carries leaky_relu(x), not x.
+    carries leaky_relu(x), not x (the parent's ReLU then hides the difference).
 """
 import functools
 
@@ -147,17 +147,24 @@ def generator(net_g, in_nc, out_nc, ngf, norm, dropout=False):
     return UnetGenerator(in_nc, out_nc, downs[net_g], ngf, norm, dropout)
 
 
-def randomise(net, gen, scale=0.2):
-    """Random weights, and random running statistics for batch norm, so that a
-    test sees every parameter and buffer matter."""
+def randomise(net, gen, gain=1.0):
+    """Random weights (conv: N(0, gain^2 / fan), fan = numel / size(0), so
+    activations neither vanish nor saturate through 20 layers without norm),
+    biases N(0, 0.1^2), batch-norm weights 1 + N(0, 0.2^2) and random running
+    statistics, so that a test sees every parameter and buffer matter."""
     with torch.no_grad():
         for name, t in net.state_dict().items():
             if name.endswith("num_batches_tracked"):
                 continue
+            r = torch.randn(t.shape, generator=gen)
             if name.endswith("running_var"):
                 t.copy_(torch.rand(t.shape, generator=gen) + 0.5)
             elif name.endswith("running_mean"):
-                t.copy_(torch.randn(t.shape, generator=gen) * 0.1)
+                t.copy_(r * 0.1)
+            elif t.ndim == 4:
+                t.copy_(r * gain / (t.numel() / t.shape[0]) ** 0.5)
+            elif name.endswith("weight"):
+                t.copy_(1 + 0.2 * r)
             else:
-                t.copy_(torch.randn(t.shape, generator=gen) * scale)
+                t.copy_(0.1 * r)
     return net

@@ -151,7 +151,7 @@ static void unet_widths(int64_t ngf, int l, int downs, int out_nc, int64_t *oute
 
 /* A non-outermost UnetSkipConnectionBlock at prefix p (its Sequential is
  * p.model). Its LeakyReLU is in place, so the skip carries lrelu(x): the
- * block saves x after it. */
+ * block saves x after it (the parent's ReLU makes that equal to relu(x)). */
 static void unet_block(struct gc_cg_net *net, const struct gc_cyclegan_config *c, const char *p,
                        int l, int downs)
 {

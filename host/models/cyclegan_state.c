@@ -220,6 +220,15 @@ gc_status gc_cyclegan_load_generator(struct gc_cyclegan *m, const char *path, bo
     gc_status s = gc__sr_open(path, FORMAT, &st);
     if (s != GC_OK) return s;
     const struct gc_cg_net *net = a_to_b ? &m->GA : &m->GB;
+    char first[256];
+    snprintf(first, sizeof first, "%s.%s", gc_param_group_name(net->group),
+             gc_tensor_name(gc_param_group_at(net->group, 0)));
+    if (!gc_safetensors_find(st, first)) {
+        gc_safetensors_destroy(st);
+        return gc_error(GC_NOT_FOUND, "%s holds no %s (a checkpoint converted from one "
+                        "generator translates only in its direction: --direction %s)", path,
+                        gc_param_group_name(net->group), a_to_b ? "BtoA" : "AtoB");
+    }
     s = gc__sr_group(st, net->group, NULL, path);
     if (s == GC_OK) s = gc__sr_group(st, net->buffers, NULL, path);
     gc_safetensors_destroy(st);
