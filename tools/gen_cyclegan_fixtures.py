@@ -8,7 +8,13 @@
         weights and running statistics (reference names, no gan-cl metadata:
         the models suite converts it with tools/convert_cyclegan_pth.py);
         input.png (128x128 grey); expected.safetensors, tensor "fake"
-        (1, 128, 128): the net's eval-mode output on it.
+        (1, 128, 128): the net's eval-mode output on it. Also
+        tests/fixtures/cyclegan_d.safetensors: a PixelDiscriminator(3, ndf 3)
+        ("pixel.*") and an NLayerDiscriminator(3, ndf 2, n_layers 2)
+        ("nlayer.*"), batch norm with random weights and running statistics,
+        an input each, their eval- and train-mode outputs and the running
+        statistics after the train-mode forward ("<net>_after.*"), for
+        tests/test_cyclegan.c.
     gen_cyclegan_fixtures.py check GANCL_BIN [--device SEL]
         end to end for every generator: a random reference net saved as .pth,
         converted, run by `gan-cl translate --raw`, compared with PyTorch's
@@ -75,6 +81,31 @@ def save_plain(path, net):
     save_file(sd, path)
 
 
+def discriminators(path):
+    from cyclegan_torch import NLayerDiscriminator, PixelDiscriminator
+    from safetensors.numpy import save_file
+    gen = torch.Generator().manual_seed(20260602)
+    out = {}
+    for name, net, side in (("pixel", PixelDiscriminator(3, 3, "batch"), 16),
+                            ("nlayer", NLayerDiscriminator(3, 2, 2, "batch"), 32)):
+        randomise(net, gen)
+        for k, v in net.state_dict().items():
+            if k.endswith("num_batches_tracked"):
+                continue
+            stat = k.endswith(("running_mean", "running_var"))
+            out[f"{name}.buffers.{k}" if stat else f"{name}.{k}"] = v.numpy().copy()
+        x = torch.rand((1, 3, side, side), generator=gen) * 2 - 1
+        out[f"{name}.input"] = x.numpy()
+        with torch.no_grad():
+            out[f"{name}.expected_eval"] = net.eval()(x).numpy()
+            out[f"{name}.expected_train"] = net.train()(x).numpy()
+        for k, v in net.state_dict().items():
+            if k.endswith(("running_mean", "running_var")):
+                out[f"{name}_after.{k}"] = v.numpy().copy()
+    save_file(out, path)
+    print(f"wrote {path}")
+
+
 def fixtures(out):
     os.makedirs(out, exist_ok=True)
     gen = torch.Generator().manual_seed(20260601)
@@ -137,6 +168,7 @@ def main():
         here = os.path.dirname(os.path.abspath(__file__))
         fixtures(sys.argv[2] if len(sys.argv) > 2 else
                  os.path.join(here, "..", "tests", "fixtures", "cyclegan_unet128"))
+        discriminators(os.path.join(here, "..", "tests", "fixtures", "cyclegan_d.safetensors"))
         return 0
     if len(sys.argv) >= 3 and sys.argv[1] == "check":
         device = sys.argv[4] if len(sys.argv) > 4 and sys.argv[3] == "--device" else None
