@@ -461,6 +461,17 @@ static void test_rusticl_agrees(void **state)
     read_losses_all(a, la, sizeof la);
     read_losses_all(br, lb, sizeof lb);
     compare_rows(lb, la, "cyclegan");
+    /* the model options' kernels (concat, dropout, batch norm, the penalty's
+     * double backprop) too */
+    snprintf(a, sizeof a, "%s/cg-options-pocl", tmp_root);
+    snprintf(b, sizeof b, "%s/cg-options-rusticl", tmp_root);
+    run_ok("%s train " CG_OPTS " " CG_RUN " --steps 2 --run %s 2>/dev/null", bin(), a);
+    run_ok("RUSTICL_ENABLE=llvmpipe %s train " CG_OPTS " " CG_RUN " --device rusticl --steps 2 "
+           "--run %s 2>/dev/null",
+           bin(), b);
+    read_losses_all(a, la, sizeof la);
+    read_losses_all(b, lb, sizeof lb);
+    compare_rows(lb, la, "cyclegan options");
 }
 
 /* SIGINT during training: the step finishes, a checkpoint is written, exit
