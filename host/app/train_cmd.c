@@ -149,23 +149,38 @@ static int apply_option(int c, const char *v, struct gc_train_opts *o)
     }
 }
 
+/* --model cyclegan* (either spelling) selects the CycleGAN command, whose
+ * options and --help are its own. */
+static bool wants_cyclegan(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *m = NULL;
+        if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) m = argv[i + 1];
+        else if (strncmp(argv[i], "--model=", 8) == 0) m = argv[i] + 8;
+        if (m && strncmp(m, "cyclegan", 8) == 0) return true;
+    }
+    return false;
+}
+
 int gc_cmd_train(int argc, char **argv)
 {
     struct gc_train_opts o = {.data = "fashion-mnist", .steps = 3000, .sample_every = 250,
                               .ckpt_every = 500, .log_every = 10};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    if (wants_cyclegan(argc, argv)) {
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        return gc_train_cyclegan(argc, argv, &interrupted);
+    }
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return GC_EXIT_OK;
         }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--model") == 0 && strncmp(argv[i + 1], "cyclegan", 8) == 0)
-            return gc_train_cyclegan(argc, argv, &interrupted);
     int rc = base_config(argc, argv, &o);
     if (rc != GC_EXIT_OK) return rc;
     int c;

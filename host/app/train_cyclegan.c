@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,31 +50,50 @@ struct cg_loop {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gan-cl train --model cyclegan64|cyclegan128|cyclegan [options]\n\n"
+               "Presets: cyclegan64 / cyclegan128 (64 / 128 px, resnet_6blocks), cyclegan (256 px,\n"
+               "resnet_9blocks: the reference defaults). Options as the reference names them:\n\n"
                "  --dataroot SPEC     a CycleGAN folder (trainA/ trainB/ testA/ testB/) or two\n"
                "                      domains 'A|B' (default fashion-mnist:sneaker|fashion-mnist:ankle-boot)\n"
                "  --preprocess P      resize_and_crop|crop|scale_width|scale_width_and_crop|none\n"
                "                      (default resize_and_crop; none for Fashion-MNIST)\n"
                "  --load_size N       resize target before cropping (default crop_size * 286/256)\n"
+               "  --crop_size N       training image size (default: the preset's, 64/128/256)\n"
                "  --max_dataset_size N  use only the first N images of each domain (default: all)\n"
-               "  --no_flip           no random horizontal flips\n"
-               "  --direction AtoB|BtoA  --serial_batches\n"
-               "  --netG resnet_6blocks|resnet_9blocks  (preset: 6 blocks; cyclegan: 9)\n"
-               "  --n_layers_D N      PatchGAN depth (default 3: basic)\n"
-               "  --ngf N --ndf N     widths (default 64)\n"
-               "  --input_nc N --output_nc N  channels (default 3; 1 for Fashion-MNIST)\n"
-               "  --crop_size N       training image size (default: the preset's)\n"
-               "  --n_epochs N --n_epochs_decay N  constant then linearly decaying lr (100, 100)\n"
+               "  --no_flip           no random horizontal flips (default: flip)\n"
+               "  --direction AtoB|BtoA  (default AtoB)\n"
+               "  --serial_batches    pair A[i] with B[i] instead of a random B (default: random)\n"
+               "  --input_nc N --output_nc N  channels (default 3; use 1 for Fashion-MNIST)\n"
+               "  --netG %s\n"
+               "                      generator (default: the preset's resnet_6blocks / resnet_9blocks)\n"
+               "  --ngf N --ndf N     widths of the first layers (default 64, 64)\n"
+               "  --netD %s  discriminator (default basic: 70x70 PatchGAN)\n"
+               "  --n_layers_D N      layers of --netD n_layers (default 3)\n"
+               "  --norm %s  of G and D (default instance)\n"
+               "  --no_dropout        no generator dropout (the reference CycleGAN default)\n"
+               "  --use_dropout       generator dropout 0.5 (U-Net middle blocks, ResNet blocks)\n"
+               "  --init_type %s  (default normal)\n"
+               "  --init_gain X       scale of normal, xavier and orthogonal (default 0.02)\n"
+               "  --gan_mode %s  (default lsgan)\n"
+               "  --lambda_gp X       wgangp gradient penalty weight, applied to both D (default 10)\n"
+               "  --n_epochs N --n_epochs_decay N  constant, then linearly decaying lr (100, 100)\n"
                "  --steps N           stop after N steps (default: all epochs)\n"
-               "  --lr X --beta1 X    Adam (2e-4, 0.5)\n"
-               "  --lambda_A X --lambda_B X --lambda_identity X  (10, 10, 0.5)\n"
-               "  --pool_size N       image pool per discriminator (50)\n"
-               "  --seed S --device SEL --run DIR --resume DIR\n"
-               "  --sample-every N --checkpoint-every N --log-every N  (500, 1000, 10)\n");
+               "  --lr X --beta1 X    Adam (default 0.0002, 0.5; beta2 0.999)\n"
+               "  --lambda_A X --lambda_B X --lambda_identity X  (default 10, 10, 0.5)\n"
+               "  --pool_size N       image pool per discriminator (default 50)\n"
+               "  --seed S            random seed (default 0: runs are reproducible)\n"
+               "  --device SEL        OpenCL device (default: best GPU, else CPU)\n"
+               "  --run DIR           run folder (default runs/MODEL-YYYYmmdd-HHMMSS)\n"
+               "  --resume DIR        continue the run in DIR (its checkpoint's architecture)\n"
+               "  --sample-every N --checkpoint-every N --log-every N  (default 500, 1000, 10)\n",
+            gc_cyclegan_option_values("netG"), gc_cyclegan_option_values("netD"),
+            gc_cyclegan_option_values("norm"), gc_cyclegan_option_values("init_type"),
+            gc_cyclegan_option_values("gan_mode"));
 }
 
 enum { C_MODEL = 300, C_ROOT, C_PRE, C_LOAD, C_NOFLIP, C_DIR, C_SERIAL, C_NETG, C_NLD, C_NGF, C_NDF, C_INC, C_ONC, C_CROP, C_NE,
        C_NED, C_STEPS, C_LR, C_B1, C_LA, C_LB, C_LI, C_POOL, C_SEED, C_DEV, C_RUN, C_RES,
-       C_SE, C_CE, C_LE, C_MAXDS, C_HELP };
+       C_SE, C_CE, C_LE, C_MAXDS, C_NETD, C_NORM, C_GANMODE, C_LGP, C_INIT, C_GAIN, C_NODROP,
+       C_DROP, C_HELP };
 
 static const struct option cg_long[] = {
     {"model", required_argument, NULL, C_MODEL}, {"dataroot", required_argument, NULL, C_ROOT},
@@ -93,6 +113,10 @@ static const struct option cg_long[] = {
     {"resume", required_argument, NULL, C_RES}, {"sample-every", required_argument, NULL, C_SE},
     {"checkpoint-every", required_argument, NULL, C_CE}, {"log-every", required_argument, NULL, C_LE},
     {"max_dataset_size", required_argument, NULL, C_MAXDS},
+    {"netD", required_argument, NULL, C_NETD}, {"norm", required_argument, NULL, C_NORM},
+    {"gan_mode", required_argument, NULL, C_GANMODE}, {"lambda_gp", required_argument, NULL, C_LGP},
+    {"init_type", required_argument, NULL, C_INIT}, {"init_gain", required_argument, NULL, C_GAIN},
+    {"no_dropout", no_argument, NULL, C_NODROP}, {"use_dropout", no_argument, NULL, C_DROP},
     {"help", no_argument, NULL, C_HELP}, {NULL, 0, NULL, 0}};
 
 static bool num(const char *s, long lo, long hi, long *out)
@@ -132,10 +156,48 @@ static int set_float(const char *name, const char *v, float *dst)
     return GC_EXIT_OK;
 }
 
+/* --netG and the other named choices: their value index, or a usage error
+ * listing the choices. */
+static int set_choice(const char *option, const char *v, int *dst)
+{
+    int e = gc_cyclegan_option_parse(option, v);
+    if (e < 0) {
+        fprintf(stderr, "gan-cl train: --%s %s: choose one of %s\n", option, v,
+                gc_cyclegan_option_values(option));
+        return GC_EXIT_USAGE;
+    }
+    *dst = e;
+    return GC_EXIT_OK;
+}
+
+static int apply_model_option(int c, const char *v, struct gc_cyclegan_config *g)
+{
+    int e = 0, rc = GC_EXIT_USAGE;
+    switch (c) {
+    case C_NETG: rc = set_choice("netG", v, &e); if (!rc) g->netG = (enum gc_cg_netg)e; return rc;
+    case C_NETD: rc = set_choice("netD", v, &e); if (!rc) g->netD = (enum gc_cg_netd)e; return rc;
+    case C_NORM: rc = set_choice("norm", v, &e); if (!rc) g->norm = (enum gc_cg_norm)e; return rc;
+    case C_GANMODE:
+        rc = set_choice("gan_mode", v, &e);
+        if (!rc) g->gan_mode = (enum gc_cg_gan_mode)e;
+        return rc;
+    case C_INIT:
+        rc = set_choice("init_type", v, &e);
+        if (!rc) g->init_type = (enum gc_cg_init)e;
+        return rc;
+    case C_GAIN: return set_float("init_gain", v, &g->init_gain);
+    case C_LGP: return set_float("lambda_gp", v, &g->lambda_gp);
+    case C_NODROP: g->use_dropout = false; return GC_EXIT_OK;
+    case C_DROP: g->use_dropout = true; return GC_EXIT_OK;
+    default: return -1;
+    }
+}
+
 static int apply(int c, const char *v, struct cg_opts *o)
 {
     struct gc_cyclegan_config *g = &o->cfg;
-    int tmp = 0, rc;
+    int tmp = 0, rc = apply_model_option(c, v, g);
+    if (rc >= 0) return rc;
     switch (c) {
     case C_MODEL: case C_RES: return GC_EXIT_OK;
     case C_ROOT: o->dataroot = v, o->root_given = true; return GC_EXIT_OK;
@@ -152,15 +214,6 @@ static int apply(int c, const char *v, struct cg_opts *o)
         return GC_EXIT_OK;
     case C_DEV: o->device = v; return GC_EXIT_OK;
     case C_RUN: o->run_dir = v; return GC_EXIT_OK;
-    case C_NETG:
-        if (strcmp(v, "resnet_6blocks") == 0) g->n_blocks = 6;
-        else if (strcmp(v, "resnet_9blocks") == 0) g->n_blocks = 9;
-        else {
-            fprintf(stderr, "gan-cl train: --netG %s: this build has resnet_6blocks and "
-                            "resnet_9blocks\n", v);
-            return GC_EXIT_USAGE;
-        }
-        return GC_EXIT_OK;
     case C_NLD: return set_int("n_layers_D", v, 1, 6, &g->n_layers_D);
     case C_NGF: return set_int("ngf", v, 1, 1024, &g->ngf);
     case C_NDF: return set_int("ndf", v, 1, 1024, &g->ndf);
@@ -327,16 +380,17 @@ static gc_status log_step(struct cg_loop *L, bool tty)
     gc_status s = gc_cyclegan_losses(L->m, &l);
     if (s != GC_OK) return s;
     float lr = gc_cyclegan_lr(&L->o->cfg, (int)L->epoch);
-    fprintf(L->log, "%" PRId64 ",%" PRId64 ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%g,%.3f,%.3f\n",
+    fprintf(L->log,
+            "%" PRId64 ",%" PRId64 ",%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%.9g,%g,%.3f,%.3f\n",
             L->step, L->epoch, l.D_A, l.G_A, l.cycle_A, l.idt_A, l.D_B, l.G_B, l.cycle_B, l.idt_B,
-            lr, L->t_data, L->t_compute);
+            l.gp_A, l.gp_B, lr, L->t_data, L->t_compute);
     fflush(L->log);
     double el = gc_app_now() - L->t_start;
     fprintf(stderr, "%sstep %" PRId64 "  epoch %" PRId64 "  %.2f steps/s  D_A %.3f G_A %.3f "
                     "cyc_A %.3f  D_B %.3f G_B %.3f cyc_B %.3f%s",
             tty ? "\r" : "", L->step, L->epoch, el > 0 ? (double)(L->step - L->step0) / el : 0, l.D_A, l.G_A,
             l.cycle_A, l.D_B, l.G_B, l.cycle_B, tty ? "   " : "\n");
-    if (!(l.cycle_A == l.cycle_A) || !(l.D_A == l.D_A))
+    if (!isfinite(l.cycle_A) || !isfinite(l.D_A) || !isfinite(l.D_B) || !isfinite(l.G_A))
         return gc_error(GC_FORMAT, "training diverged: NaN loss at step %" PRId64, L->step);
     return GC_OK;
 }
@@ -370,11 +424,12 @@ static int parse(int argc, char **argv, struct cg_opts *o)
 {
     const char *model = "cyclegan64";
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return -1;
         }
         if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model = argv[i + 1];
+        else if (strncmp(argv[i], "--model=", 8) == 0) model = argv[i] + 8;
         if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc) o->resume = argv[i + 1];
     }
     gc_status s = gc_cyclegan_preset(model, &o->cfg);
@@ -428,6 +483,66 @@ static void teardown(struct cg_loop *L)
     gc_free(L->xb);
 }
 
+/* options.txt: every option with its value; " *" marks one that differs
+ * from the preset's default (the reference's "[default: ...]" column). */
+static void write_options(const struct cg_loop *L)
+{
+    char p[1200];
+    snprintf(p, sizeof p, "%s/options.txt", L->dir);
+    FILE *f = fopen(p, "w");
+    if (!f) return;
+    const struct cg_opts *o = L->o;
+    const struct gc_cyclegan_config *c = &o->cfg;
+    struct gc_cyclegan_config d;
+    gc_cyclegan_preset(c->model, &d);
+#define MARK(differs) ((differs) ? " *" : "")
+#define NUM(fmt, name, v, dv) fprintf(f, "%-18s " fmt "%s\n", name, v, MARK((v) != (dv)))
+#define STR(name, v, dv) fprintf(f, "%-18s %s%s\n", name, v, MARK(strcmp(v, dv) != 0))
+#define CHOICE(name, field) \
+    STR(#field, gc_cyclegan_option_name(name, (int)c->field), gc_cyclegan_option_name(name, (int)d.field))
+    fprintf(f, "%-18s %s\n", "model", c->model);
+    STR("dataroot", o->dataroot, "fashion-mnist:sneaker|fashion-mnist:ankle-boot");
+    fprintf(f, "%-18s %s\n", "device", gc_device_get_info(L->dev)->name);
+    STR("preprocess", o->preprocess ? o->preprocess : "(default)", "(default)");
+    NUM("%d", "load_size", o->load_size, 0);
+    NUM("%d", "crop_size", c->size, d.size);
+    NUM("%ld", "max_dataset_size", o->max_size, 0L);
+    NUM("%d", "no_flip", (int)o->no_flip, 0);
+    STR("direction", o->b_to_a ? "BtoA" : "AtoB", "AtoB");
+    NUM("%d", "serial_batches", (int)o->serial, 0);
+    NUM("%d", "input_nc", c->input_nc, d.input_nc);
+    NUM("%d", "output_nc", c->output_nc, d.output_nc);
+    CHOICE("netG", netG);
+    NUM("%d", "ngf", c->ngf, d.ngf);
+    NUM("%d", "ndf", c->ndf, d.ndf);
+    CHOICE("netD", netD);
+    NUM("%d", "n_layers_D", c->n_layers_D, d.n_layers_D);
+    CHOICE("norm", norm);
+    NUM("%d", "use_dropout", (int)c->use_dropout, (int)d.use_dropout);
+    CHOICE("init_type", init_type);
+    NUM("%g", "init_gain", c->init_gain, d.init_gain);
+    CHOICE("gan_mode", gan_mode);
+    NUM("%g", "lambda_gp", c->lambda_gp, d.lambda_gp);
+    NUM("%d", "n_epochs", c->n_epochs, d.n_epochs);
+    NUM("%d", "n_epochs_decay", c->n_epochs_decay, d.n_epochs_decay);
+    NUM("%ld", "steps", o->steps, 0L);
+    NUM("%g", "lr", c->lr, d.lr);
+    NUM("%g", "beta1", c->beta1, d.beta1);
+    NUM("%g", "lambda_A", c->lambda_A, d.lambda_A);
+    NUM("%g", "lambda_B", c->lambda_B, d.lambda_B);
+    NUM("%g", "lambda_identity", c->lambda_identity, d.lambda_identity);
+    NUM("%d", "pool_size", c->pool_size, d.pool_size);
+    NUM("%" PRIu64, "seed", c->seed, d.seed);
+    NUM("%ld", "sample-every", o->sample_every, 500L);
+    NUM("%ld", "checkpoint-every", o->ckpt_every, 1000L);
+    NUM("%ld", "log-every", o->log_every, 10L);
+#undef CHOICE
+#undef STR
+#undef NUM
+#undef MARK
+    fclose(f);
+}
+
 static gc_status open_log(struct cg_loop *L, bool append)
 {
     char p[1200];
@@ -435,8 +550,8 @@ static gc_status open_log(struct cg_loop *L, bool append)
     L->log = fopen(p, append ? "a" : "w");
     if (!L->log) return gc_error(GC_IO, "%s: cannot open for writing", p);
     if (!append)
-        fprintf(L->log, "step,epoch,D_A,G_A,cycle_A,idt_A,D_B,G_B,cycle_B,idt_B,lr,data_s,"
-                        "compute_s\n");
+        fprintf(L->log, "step,epoch,D_A,G_A,cycle_A,idt_A,D_B,G_B,cycle_B,idt_B,gp_A,gp_B,lr,"
+                        "data_s,compute_s\n");
     return GC_OK;
 }
 
@@ -461,6 +576,7 @@ int gc_train_cyclegan(int argc, char **argv, volatile sig_atomic_t *interrupted)
         o.max_size = saved_max;
     if (s == GC_OK) s = setup(&L);
     if (s == GC_OK && o.resume) s = resume(&L);
+    if (s == GC_OK && !o.resume) write_options(&L);
     if (s == GC_OK) s = open_log(&L, o.resume != NULL);
     if (s == GC_OK) {
         start_epoch(&L);

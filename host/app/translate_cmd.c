@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* `gan-cl translate --checkpoint F [--direction AtoB|BtoA] --in FILE|DIR --out DIR`:
+/* `gan-cl translate --checkpoint F [--direction AtoB|BtoA] --in FILE|DIR --out DIR [--raw]`:
  * runs one CycleGAN generator over images at their full resolution (square,
- * sides a multiple of 4, as the reference's 'none' preprocessing requires);
- * the architecture comes from the checkpoint. One model is built per
- * distinct image size. */
+ * sides a multiple of 4 — of 128 / 256 for the U-Nets — as the reference's
+ * 'none' preprocessing requires) in eval mode (batch norm's running
+ * statistics, no dropout); the architecture comes from the checkpoint, which
+ * may hold only that generator (tools/convert_cyclegan_pth.py). One model is
+ * built per distinct image size. --raw also writes the float output
+ * (NAME_fake.safetensors, tensor "fake" (C, H, W) in [-1, 1]) for comparisons
+ * with the reference. */
 #include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -17,16 +21,20 @@
 #include "gancl/alloc.h"
 #include "gancl/cyclegan.h"
 #include "gancl/image.h"
+#include "gancl/safetensors.h"
 
 struct tr_opts {
     const char *checkpoint, *in, *out, *device;
-    bool a_to_b;
+    bool a_to_b, raw;
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gan-cl translate --checkpoint FILE --in FILE|DIR --out DIR "
-               "[--direction AtoB|BtoA] [--device SEL]\n");
+               "[--direction AtoB|BtoA] [--device SEL] [--raw]\n\n"
+               "  --direction   AtoB runs netG_A, BtoA netG_B (default AtoB)\n"
+               "  --raw         also write NAME_fake.safetensors (the float output, tensor 'fake')\n"
+               "  --device SEL  OpenCL device (default: best GPU, else CPU)\n");
 }
 
 static bool is_image(const char *name)
@@ -112,7 +120,7 @@ static gc_status one(const struct tr_opts *o, struct gc_cyclegan_config *cfg,
         *m = NULL;
         cfg->size = img.w;
         s = gc_cyclegan_create(dev, cfg, m);
-        if (s == GC_OK) s = gc_cyclegan_load_weights(*m, o->checkpoint);
+        if (s == GC_OK) s = gc_cyclegan_load_generator(*m, o->checkpoint, o->a_to_b);
     }
     float *x = gc_malloc(sizeof(float) * (size_t)img.w * img.h * (size_t)(nc_in > nc_out ? nc_in : nc_out));
     float *y = gc_malloc(sizeof(float) * (size_t)img.w * img.h * (size_t)nc_out);
@@ -129,6 +137,14 @@ static gc_status one(const struct tr_opts *o, struct gc_cyclegan_config *cfg,
     if (s == GC_OK) {
         to_image(y, &res);
         s = gc_image_write_png(path, &res);
+    }
+    if (s == GC_OK && o->raw) {
+        snprintf(path, sizeof path, "%s/%.*s_fake.safetensors", o->out,
+                 (int)(strrchr(base, '.') - base), base);
+        struct gc_st_tensor t = {.name = "fake", .dtype = GC_ST_F32, .ndim = 3,
+                                 .shape = {nc_out, img.h, img.w}, .data = y,
+                                 .nbytes = sizeof(float) * (size_t)nc_out * img.h * img.w};
+        s = gc_safetensors_save(path, &t, 1, NULL, 0);
     }
     gc_free(x);
     gc_free(y);
@@ -165,6 +181,7 @@ int gc_cmd_translate(int argc, char **argv)
         {"checkpoint", required_argument, NULL, 'c'}, {"in", required_argument, NULL, 'i'},
         {"out", required_argument, NULL, 'o'},        {"direction", required_argument, NULL, 'd'},
         {"device", required_argument, NULL, 'D'},     {"help", no_argument, NULL, 'h'},
+        {"raw", no_argument, NULL, 'r'},
         {NULL, 0, NULL, 0}};
     struct tr_opts o = {.a_to_b = true};
     int c;
@@ -175,6 +192,7 @@ int gc_cmd_translate(int argc, char **argv)
         case 'i': o.in = optarg; break;
         case 'o': o.out = optarg; break;
         case 'D': o.device = optarg; break;
+        case 'r': o.raw = true; break;
         case 'd':
             if (strcmp(optarg, "AtoB") && strcmp(optarg, "BtoA")) {
                 fprintf(stderr, "gan-cl translate: --direction AtoB or BtoA\n");

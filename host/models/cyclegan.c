@@ -9,23 +9,73 @@
 #include "gancl/alloc.h"
 #include "models/cyclegan_impl.h"
 
+#define CG_DEFAULTS                                                                                \
+    .ngf = 64, .ndf = 64, .netD = GC_CG_D_BASIC, .n_layers_D = 3, .norm = GC_CG_NORM_INSTANCE,    \
+    .gan_mode = GC_CG_LSGAN, .lambda_gp = 10, .init_type = GC_CG_INIT_NORMAL, .init_gain = 0.02f, \
+    .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f, .lambda_A = 10, .lambda_B = 10,                  \
+    .lambda_identity = 0.5f, .pool_size = 50, .n_epochs = 100, .n_epochs_decay = 100
+
 static const struct {
     const char *name;
     struct gc_cyclegan_config cfg;
 } presets[] = {
-    {"cyclegan64", {.input_nc = 3, .output_nc = 3, .size = 64, .ngf = 64, .ndf = 64,
-                    .n_blocks = 6, .n_layers_D = 3, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f,
-                    .lambda_A = 10, .lambda_B = 10, .lambda_identity = 0.5f, .pool_size = 50,
-                    .n_epochs = 100, .n_epochs_decay = 100}},
-    {"cyclegan128", {.input_nc = 3, .output_nc = 3, .size = 128, .ngf = 64, .ndf = 64,
-                     .n_blocks = 6, .n_layers_D = 3, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f,
-                     .lambda_A = 10, .lambda_B = 10, .lambda_identity = 0.5f, .pool_size = 50,
-                     .n_epochs = 100, .n_epochs_decay = 100}},
-    {"cyclegan", {.input_nc = 3, .output_nc = 3, .size = 256, .ngf = 64, .ndf = 64,
-                  .n_blocks = 9, .n_layers_D = 3, .lr = 2e-4f, .beta1 = 0.5f, .beta2 = 0.999f,
-                  .lambda_A = 10, .lambda_B = 10, .lambda_identity = 0.5f, .pool_size = 50,
-                  .n_epochs = 100, .n_epochs_decay = 100}},
+    {"cyclegan64", {.input_nc = 3, .output_nc = 3, .size = 64, .netG = GC_CG_RESNET_6BLOCKS,
+                    CG_DEFAULTS}},
+    {"cyclegan128", {.input_nc = 3, .output_nc = 3, .size = 128, .netG = GC_CG_RESNET_6BLOCKS,
+                     CG_DEFAULTS}},
+    {"cyclegan", {.input_nc = 3, .output_nc = 3, .size = 256, .netG = GC_CG_RESNET_9BLOCKS,
+                  CG_DEFAULTS}},
 };
+
+static const struct {
+    const char *option;
+    const char *values[5];
+} vocab[] = {
+    {"netG", {"resnet_6blocks", "resnet_9blocks", "unet_128", "unet_256"}},
+    {"netD", {"basic", "n_layers", "pixel"}},
+    {"norm", {"instance", "batch", "none"}},
+    {"gan_mode", {"lsgan", "vanilla", "wgangp"}},
+    {"init_type", {"normal", "xavier", "kaiming", "orthogonal"}},
+};
+
+static const char *const *values_of(const char *option)
+{
+    for (size_t i = 0; i < sizeof vocab / sizeof vocab[0]; i++)
+        if (strcmp(vocab[i].option, option) == 0) return vocab[i].values;
+    GC_ASSERT_MSG(0, option);
+    return NULL;
+}
+
+int gc_cyclegan_option_parse(const char *option, const char *value)
+{
+    const char *const *v = values_of(option);
+    for (int i = 0; v[i]; i++)
+        if (strcmp(v[i], value) == 0) return i;
+    return -1;
+}
+
+const char *gc_cyclegan_option_name(const char *option, int value)
+{
+    const char *const *v = values_of(option);
+    for (int i = 0; v[i]; i++)
+        if (i == value) return v[i];
+    return "?";
+}
+
+const char *gc_cyclegan_option_values(const char *option)
+{
+    static char buf[5][96];
+    const char *const *v = values_of(option);
+    size_t k = 0;
+    for (size_t i = 0; i < sizeof vocab / sizeof vocab[0]; i++)
+        if (vocab[i].values == v) k = i;
+    buf[k][0] = '\0';
+    for (int i = 0; v[i]; i++) {
+        if (i) strcat(buf[k], "|");
+        strcat(buf[k], v[i]);
+    }
+    return buf[k];
+}
 
 gc_status gc_cyclegan_preset(const char *name, struct gc_cyclegan_config *cfg)
 {
@@ -52,24 +102,47 @@ static struct gc_tensor *img_input(struct gc_graph *g, const char *name, int nc,
     return gc_input(g, name, 4, s);
 }
 
-/* loss_G = mse(D_A(G_A(a)), 1) + mse(D_B(G_B(b)), 1) + cycle and identity terms */
+/* The reference's GANLoss(prediction, target_is_real): lsgan MSE against
+ * 1/0, vanilla BCE with logits, wgangp -mean / +mean. */
+static struct gc_tensor *gan_loss(struct gc_graph *g, enum gc_cg_gan_mode mode,
+                                  struct gc_tensor *pred, bool real)
+{
+    switch (mode) {
+    case GC_CG_VANILLA: return gc_bce_with_logits_const(g, pred, real ? 1.0f : 0.0f);
+    case GC_CG_WGANGP: return gc_scale(g, gc_mean(g, pred), real ? -1.0f : 1.0f, 0.0f);
+    case GC_CG_LSGAN: break;
+    }
+    return gc_mse_loss_const(g, pred, real ? 1.0f : 0.0f);
+}
+
+static struct gc_tensor *train_fwd(struct gc_cyclegan *m, const struct gc_cg_net *net,
+                                   struct gc_tensor *x, uint64_t salt)
+{
+    return gc_cg_forward(m->g, net, x, GC_CG_TRAIN, m->cfg.seed * 64 + salt);
+}
+
+/* loss_G = GAN(D_A(G_A(a)), real) + GAN(D_B(G_B(b)), real) + cycle and
+ * identity terms. Forwards are created in the reference's order (forward(),
+ * then backward_G) because each train-mode batch norm updates its running
+ * statistics in that order. */
 static void generator_loss(struct gc_cyclegan *m)
 {
     struct gc_graph *g = m->g;
     const struct gc_cyclegan_config *c = &m->cfg;
-    m->fake_b = gc_cg_forward(g, &m->GA, m->real_a);
-    m->fake_a = gc_cg_forward(g, &m->GB, m->real_b);
-    struct gc_tensor *rec_a = gc_cg_forward(g, &m->GB, m->fake_b);
-    struct gc_tensor *rec_b = gc_cg_forward(g, &m->GA, m->fake_a);
-    m->parts[0] = gc_mse_loss_const(g, gc_cg_forward(g, &m->DA, m->fake_b), 1.0f);
-    m->parts[1] = gc_mse_loss_const(g, gc_cg_forward(g, &m->DB, m->fake_a), 1.0f);
+    m->fake_b = train_fwd(m, &m->GA, m->real_a, 1);
+    struct gc_tensor *rec_a = train_fwd(m, &m->GB, m->fake_b, 2);
+    m->fake_a = train_fwd(m, &m->GB, m->real_b, 3);
+    struct gc_tensor *rec_b = train_fwd(m, &m->GA, m->fake_a, 4);
+    bool idt = c->lambda_identity > 0 && c->input_nc == c->output_nc;
+    struct gc_tensor *idt_a = idt ? train_fwd(m, &m->GA, m->real_b, 5) : NULL;
+    struct gc_tensor *idt_b = idt ? train_fwd(m, &m->GB, m->real_a, 6) : NULL;
+    m->parts[0] = gan_loss(g, c->gan_mode, train_fwd(m, &m->DA, m->fake_b, 7), true);
+    m->parts[1] = gan_loss(g, c->gan_mode, train_fwd(m, &m->DB, m->fake_a, 8), true);
     m->parts[2] = gc_scale(g, gc_l1_loss(g, rec_a, m->real_a), c->lambda_A, 0.0f);
     m->parts[3] = gc_scale(g, gc_l1_loss(g, rec_b, m->real_b), c->lambda_B, 0.0f);
     struct gc_tensor *sum = gc_add(g, gc_add(g, m->parts[0], m->parts[1]),
                                    gc_add(g, m->parts[2], m->parts[3]));
-    if (c->lambda_identity > 0 && c->input_nc == c->output_nc) {
-        struct gc_tensor *idt_a = gc_cg_forward(g, &m->GA, m->real_b);
-        struct gc_tensor *idt_b = gc_cg_forward(g, &m->GB, m->real_a);
+    if (idt) {
         m->parts[4] = gc_scale(g, gc_l1_loss(g, idt_a, m->real_b),
                                c->lambda_B * c->lambda_identity, 0.0f);
         m->parts[5] = gc_scale(g, gc_l1_loss(g, idt_b, m->real_a),
@@ -82,13 +155,42 @@ static void generator_loss(struct gc_cyclegan *m)
     m->loss_g = sum;
 }
 
-/* 0.5 (mse(D(real), 1) + mse(D(pooled fake), 0)) */
-static struct gc_tensor *disc_loss(struct gc_graph *g, const struct gc_cg_net *d,
-                                   struct gc_tensor *real, struct gc_tensor *fake)
+/* The reference's cal_gradient_penalty(type 'mixed', constant 1):
+ * xhat = a real + (1 - a) fake with a ~ U[0, 1) per image,
+ * lambda_gp * mean((||grad_xhat sum D(xhat) + 1e-16||_2 - 1)^2). */
+static struct gc_tensor *gradient_penalty(struct gc_cyclegan *m, const struct gc_cg_net *d,
+                                          struct gc_tensor *real, struct gc_tensor *fake,
+                                          uint64_t salt)
 {
-    struct gc_tensor *l = gc_add(g, gc_mse_loss_const(g, gc_cg_forward(g, d, real), 1.0f),
-                                 gc_mse_loss_const(g, gc_cg_forward(g, d, fake), 0.0f));
-    return gc_scale(g, l, 0.5f, 0.0f);
+    struct gc_graph *g = m->g;
+    int64_t es[4] = {1, 1, 1, 1};
+    struct gc_tensor *a = gc_rand_uniform(g, m->cfg.seed * 7919u + salt, 4, es), *gx = NULL;
+    struct gc_tensor *xhat = gc_add(g, fake, gc_mul(g, a, gc_sub(g, real, fake)));
+    struct gc_tensor *score = gc_sum(g, train_fwd(m, d, xhat, 9));
+    if (!score || gc_grad(g, score, 1, &xhat, &gx) != GC_OK) return NULL;
+    struct gc_tensor *norm = gc_sqrt(g, gc_sum_to(g, gc_square(g, gc_scale(g, gx, 1.0f, 1e-16f)), 4, es));
+    return gc_scale(g, gc_mean(g, gc_square(g, gc_scale(g, norm, 1.0f, -1.0f))),
+                    m->cfg.lambda_gp, 0.0f);
+}
+
+/* 0.5 (GAN(D(real), real) + GAN(D(pooled fake), fake)), plus the gradient
+ * penalty for wgangp (which the reference defines but never adds). */
+static struct gc_tensor *disc_loss(struct gc_cyclegan *m, const struct gc_cg_net *d,
+                                   struct gc_tensor *real, struct gc_tensor *fake,
+                                   uint64_t salt, struct gc_tensor **gp)
+{
+    struct gc_graph *g = m->g;
+    enum gc_cg_gan_mode mode = m->cfg.gan_mode;
+    struct gc_tensor *l = gc_add(g, gan_loss(g, mode, train_fwd(m, d, real, 10), true),
+                                 gan_loss(g, mode, train_fwd(m, d, fake, 11), false));
+    l = gc_scale(g, l, 0.5f, 0.0f);
+    if (mode != GC_CG_WGANGP) {
+        int64_t one[1] = {1};
+        *gp = gc_fill(g, 0.0f, 1, one);
+        return l;
+    }
+    *gp = gradient_penalty(m, d, real, fake, salt);
+    return gc_add(g, l, *gp);
 }
 
 /* The plan computing `loss`, the gradients of the groups' parameters
@@ -124,8 +226,8 @@ static gc_status build_plans(struct gc_cyclegan *m)
     struct gc_tensor *extra[8] = {m->fake_b, m->fake_a, m->parts[0], m->parts[1],
                                   m->parts[2], m->parts[3], m->parts[4], m->parts[5]};
     gc_status s = plan_for(m, m->loss_g, 2, gg, 8, extra, &m->g_plan);
-    if (s == GC_OK) s = plan_for(m, m->loss_da, 1, &m->DA.group, 0, NULL, &m->da_plan);
-    if (s == GC_OK) s = plan_for(m, m->loss_db, 1, &m->DB.group, 0, NULL, &m->db_plan);
+    if (s == GC_OK) s = plan_for(m, m->loss_da, 1, &m->DA.group, 1, &m->gp_a, &m->da_plan);
+    if (s == GC_OK) s = plan_for(m, m->loss_db, 1, &m->DB.group, 1, &m->gp_b, &m->db_plan);
     if (s == GC_OK) s = gc_plan_create(m->g, 1, &m->tr_ab, &m->ab_plan);
     if (s == GC_OK) s = gc_plan_create(m->g, 1, &m->tr_ba, &m->ba_plan);
     return s;
@@ -144,10 +246,10 @@ static gc_status declare(struct gc_cyclegan *m)
 {
     const struct gc_cyclegan_config *c = &m->cfg;
     struct gc_graph *g = m->g;
-    gc_cg_resnet_declare(g, "netG_A", c->input_nc, c->output_nc, c->ngf, c->n_blocks, &m->GA);
-    gc_cg_resnet_declare(g, "netG_B", c->output_nc, c->input_nc, c->ngf, c->n_blocks, &m->GB);
-    gc_cg_patch_declare(g, "netD_A", c->output_nc, c->ndf, c->n_layers_D, &m->DA);
-    gc_cg_patch_declare(g, "netD_B", c->input_nc, c->ndf, c->n_layers_D, &m->DB);
+    gc_cg_generator_declare(g, "netG_A", c, c->input_nc, c->output_nc, &m->GA);
+    gc_cg_generator_declare(g, "netG_B", c, c->output_nc, c->input_nc, &m->GB);
+    gc_cg_discriminator_declare(g, "netD_A", c, c->output_nc, &m->DA);
+    gc_cg_discriminator_declare(g, "netD_B", c, c->input_nc, &m->DB);
     m->real_a = img_input(g, "real_A", c->input_nc, c->size);
     m->real_b = img_input(g, "real_B", c->output_nc, c->size);
     m->pool_b = img_input(g, "pool_fake_B", c->output_nc, c->size);
@@ -157,14 +259,16 @@ static gc_status declare(struct gc_cyclegan *m)
     m->tr_in_a = img_input(g, "translate_A", c->input_nc, c->size);
     m->tr_in_b = img_input(g, "translate_B", c->output_nc, c->size);
     generator_loss(m);
-    m->loss_da = disc_loss(g, &m->DA, m->real_b2, m->pool_b);
-    m->loss_db = disc_loss(g, &m->DB, m->real_a2, m->pool_a);
-    m->tr_ab = gc_cg_forward(g, &m->GA, m->tr_in_a);
-    m->tr_ba = gc_cg_forward(g, &m->GB, m->tr_in_b);
+    m->loss_da = disc_loss(m, &m->DA, m->real_b2, m->pool_b, 12, &m->gp_a);
+    m->loss_db = disc_loss(m, &m->DB, m->real_a2, m->pool_a, 13, &m->gp_b);
+    m->tr_ab = gc_cg_forward(g, &m->GA, m->tr_in_a, GC_CG_EVAL, 0);
+    m->tr_ba = gc_cg_forward(g, &m->GB, m->tr_in_b, GC_CG_EVAL, 0);
     gc_status s = gc_graph_status(g);
     struct gc_cg_net *nets[4] = {&m->GA, &m->GB, &m->DA, &m->DB};
     for (int i = 0; i < 4 && s == GC_OK; i++) s = gc_param_group_alloc(nets[i]->group);
-    for (int i = 0; i < 4 && s == GC_OK; i++) s = gc_cg_init(nets[i], c->seed * 4 + (uint64_t)i);
+    for (int i = 0; i < 4 && s == GC_OK; i++) s = gc_param_group_alloc(nets[i]->buffers);
+    for (int i = 0; i < 4 && s == GC_OK; i++)
+        s = gc_cg_init(nets[i], c->init_type, c->init_gain, c->seed * 4 + (uint64_t)i);
     return s;
 }
 
@@ -183,10 +287,13 @@ static gc_status create_optims(struct gc_cyclegan *m)
 gc_status gc_cyclegan_create(struct gc_device *dev, const struct gc_cyclegan_config *cfg,
                              struct gc_cyclegan **out)
 {
-    if (cfg->size < 16 || cfg->size % 4 || cfg->input_nc < 1 || cfg->output_nc < 1 ||
-        cfg->n_blocks < 1 || cfg->n_layers_D < 1 || cfg->pool_size < 0)
-        return gc_error(GC_INVALID_ARG, "cyclegan: size must be a multiple of 4 and >= 16; "
-                                        "channels, blocks and layers positive");
+    int mult = gc_cg_size_multiple(cfg);
+    if (cfg->size < 16 || cfg->size % mult || cfg->input_nc < 1 || cfg->output_nc < 1 ||
+        cfg->ngf < 1 || cfg->ndf < 1 || cfg->n_layers_D < 1 || cfg->pool_size < 0)
+        return gc_error(GC_INVALID_ARG, "cyclegan: the image side (%d) must be >= 16 and a "
+                                        "multiple of %d for %s; channels, widths and layers "
+                                        "positive", cfg->size, mult,
+                        gc_cyclegan_option_name("netG", (int)cfg->netG));
     struct gc_cyclegan *m = gc_calloc(1, sizeof *m);
     if (!m) return gc_error(GC_NOMEM, "cyclegan: out of host memory");
     m->cfg = *cfg;
@@ -243,8 +350,9 @@ int64_t gc_cyclegan_device_bytes(const struct gc_cyclegan *m)
         gc_plan_get_stats(p[i], &st);
         bytes += st.arena_bytes;
     }
-    for (int i = 0; i < 4; i++) bytes += gc_param_group_numel(n[i]->group) * 4 * 4;
-    return bytes; /* parameters, gradients, two Adam moments */
+    for (int i = 0; i < 4; i++)
+        bytes += gc_param_group_numel(n[i]->group) * 4 * 4 + gc_param_group_numel(n[i]->buffers) * 4;
+    return bytes; /* parameters, gradients, two Adam moments; batch-norm statistics */
 }
 
 static uint64_t mix(uint64_t *s)
@@ -300,9 +408,11 @@ gc_status gc_cyclegan_step(struct gc_cyclegan *m, const float *real_a, const flo
     if (s == GC_OK)
         s = d_phase(m, m->da_plan, m->fake_b, &m->pool_fake_b, m->pool_b, m->real_b2, real_b,
                     m->o_da, m->loss_da, &m->h_da);
+    if (s == GC_OK) s = gc_plan_read_async(m->da_plan, m->gp_a, &m->h_gp_a);
     if (s == GC_OK)
         s = d_phase(m, m->db_plan, m->fake_a, &m->pool_fake_a, m->pool_a, m->real_a2, real_a,
                     m->o_db, m->loss_db, &m->h_db);
+    if (s == GC_OK) s = gc_plan_read_async(m->db_plan, m->gp_b, &m->h_gp_b);
     return s;
 }
 
@@ -310,7 +420,8 @@ gc_status gc_cyclegan_losses(struct gc_cyclegan *m, struct gc_cyclegan_losses *o
 {
     gc_status s = gc_device_finish(m->dev);
     *out = (struct gc_cyclegan_losses){m->h_da, m->h_parts[0], m->h_parts[2], m->h_parts[4],
-                                       m->h_db, m->h_parts[1], m->h_parts[3], m->h_parts[5]};
+                                       m->h_db, m->h_parts[1], m->h_parts[3], m->h_parts[5],
+                                       m->h_gp_a, m->h_gp_b};
     return s;
 }
 

@@ -26,11 +26,12 @@ struct gc_cyclegan {
     struct gc_optim *o_ga, *o_gb, *o_da, *o_db;
     struct gc_tensor *real_a, *real_b, *fake_b, *fake_a, *pool_b, *pool_a, *real_b2, *real_a2;
     struct gc_tensor *loss_g, *loss_da, *loss_db, *parts[6]; /* G_A G_B cyc_A cyc_B idt_A idt_B */
+    struct gc_tensor *gp_a, *gp_b; /* wgangp penalties (a constant 0 otherwise) */
     struct gc_tensor *tr_in_a, *tr_in_b, *tr_ab, *tr_ba;
     struct gc_plan *g_plan, *da_plan, *db_plan, *ab_plan, *ba_plan;
     struct gc_image_pool pool_fake_a, pool_fake_b;
     float *host_fake, *host_pooled;
-    float h_parts[6], h_da, h_db;
+    float h_parts[6], h_da, h_db, h_gp_a, h_gp_b;
 };
 
 #endif

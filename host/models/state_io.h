@@ -10,7 +10,7 @@
 #include "gancl/optim.h"
 #include "gancl/safetensors.h"
 
-#define GC_SW_MAX_TENSORS 256
+#define GC_SW_MAX_TENSORS 1024
 #define GC_SW_MAX_META 64
 
 struct gc_state_writer {
