@@ -29,7 +29,8 @@
  * an unaligned dataset is max(|A|, |B|), as the reference's __len__.
  *
  * Preprocessing per item (get_transform): decode to `channels` (grey: PIL's
- * luminance), resize / crop per `preprocess`, horizontal flip with p = 0.5
+ * luminance), resize / crop per `preprocess` (resize_center_crop: the DCGAN
+ * example's Resize + CenterCrop instead of the CycleGAN reference's), horizontal flip with p = 0.5
  * unless `no_flip`, zero-pad by `pad` pixels, scale to [-1, 1] as
  * ToTensor() + Normalize(0.5, 0.5) in float. Resizing is PIL's BICUBIC
  * (a = -0.5, support scaled when downscaling, 8-bit fixed point, horizontal
@@ -59,6 +60,9 @@ enum gc_preprocess {
     GC_PRE_SCALE_WIDTH,           /* width -> load, height keeps the aspect (>= crop) */
     GC_PRE_SCALE_WIDTH_AND_CROP,  /* scale_width, then random crop */
     GC_PRE_NONE,                  /* sides rounded to multiples of 4 (round half even) */
+    GC_PRE_RESIZE_CENTER_CROP,    /* PyTorch's DCGAN example: Resize(crop) (shorter side ->
+                                   * crop, BILINEAR), CenterCrop(crop); no load_size, and the
+                                   * crop position is fixed (no random draw) */
 };
 
 struct gc_transform {
@@ -72,7 +76,8 @@ struct gc_transform {
 
 /* The reference's defaults: resize_and_crop 286 -> 256, flip, RGB, no pad. */
 void gc_transform_default(struct gc_transform *t);
-/* "resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none". */
+/* "resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none",
+ * "resize_center_crop". */
 gc_status gc_preprocess_parse(const char *text, enum gc_preprocess *out);
 const char *gc_preprocess_name(enum gc_preprocess p);
 
