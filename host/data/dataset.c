@@ -446,6 +446,23 @@ gc_status gc_dataset_open(struct gc_dataset **out, const struct gc_dataset_opts 
     return GC_OK;
 }
 
+gc_status gc_transform_image(const struct gc_transform *t, const struct gc_image *img, float *out,
+                             const char *name)
+{
+    GC_ASSERT(t && img && img->data && out);
+    gc_status s = check_transform(t);
+    if (s != GC_OK) return s;
+    struct gc__xf_params p;
+    gc__xf_draw(t, img->w, img->h, (const uint32_t[4]){0, 0, 0, 0}, &p);
+    p.flip = false;
+    struct gc_image o;
+    s = gc__xf_apply(&o, img, t, &p, name);
+    if (s != GC_OK) return s;
+    gc__xf_to_float(out, &o, t->pad);
+    gc_image_free(&o);
+    return GC_OK;
+}
+
 void gc_dataset_destroy(struct gc_dataset *ds)
 {
     if (!ds) return;

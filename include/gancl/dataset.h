@@ -51,6 +51,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gancl/image.h"
 #include "gancl/status.h"
 
 /* --preprocess of the reference implementation. */
@@ -116,6 +117,14 @@ const char *gc_dataset_path(const struct gc_dataset *ds, int domain, int64_t i);
  * may call it on one dataset. Decode errors name the file. */
 gc_status gc_dataset_get(const struct gc_dataset *ds, int64_t index, uint64_t seed, int64_t epoch,
                          float *a, float *b);
+
+/* One decoded image through a transform without randomness (a crop mode's
+ * position is its get_params with zero draws, i.e. the corner, except
+ * resize_center_crop's centre; no flip): out holds (img->c, oh + 2 pad,
+ * ow + 2 pad) floats in [-1, 1], (ow, oh) from the transform's output size.
+ * `name` (may be NULL) names the image in errors. */
+gc_status gc_transform_image(const struct gc_transform *t, const struct gc_image *img, float *out,
+                             const char *name);
 
 /* The epoch order: a permutation of 0..n-1 by Fisher-Yates with splitmix64
  * seeded by `seed` (the loader uses seed * 1000003 + epoch, as the training
