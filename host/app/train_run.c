@@ -38,7 +38,7 @@ struct loop {
     float *batch;
     char dir[1024];
     FILE *log;
-    double t_start, t_data, t_compute;
+    double t_start, t_data, t_compute, t_eval;
     int64_t steps_total;
 };
 
@@ -204,8 +204,9 @@ static gc_status one_step(struct loop *L)
 /* FID (fmnist) of the current generator; its time is neither data nor compute. */
 static gc_status evaluate(struct loop *L, char *cell, size_t size)
 {
-    double fid;
+    double fid, t0 = now_s();
     gc_status s = gc_app_fid_run(L->fid, L->m, &fid);
+    L->t_eval += now_s() - t0;
     if (s == GC_OK) snprintf(cell, size, "%.6f", fid), L->last_fid = fid;
     return s;
 }
@@ -371,6 +372,7 @@ int gc_train_run(struct gc_train_opts *o)
     } else {
         fprintf(stderr, "gan-cl: done: %" PRId64 " steps; samples in %s/samples, report %s/index.html\n",
                 L.step, L.dir, L.dir);
+        if (L.fid) fprintf(stderr, "gan-cl: FID (fmnist) evaluations took %.1f s\n", L.t_eval);
     }
     teardown(&L);
     return rc;
