@@ -28,6 +28,7 @@ struct log {
     int ncols, nloss;
     int loss_col[MAX_COLS]; /* column of loss k */
     int step_col, epoch_col, lr_col, fid_col;
+    bool any_fid;           /* some row has a FID */
     double *v;              /* rows x ncols, NaN where empty */
     int rows, cap;
 };
@@ -78,6 +79,7 @@ static int add_row(struct log *L, char *line)
         r[i] = i < n ? strtod(f[i], &end) : NAN;
         if (i < n && (end == f[i] || *end)) r[i] = NAN;
     }
+    L->any_fid |= L->fid_col >= 0 && !isnan(r[L->fid_col]);
     L->rows++;
     return 0;
 }
@@ -149,9 +151,7 @@ static void curves(FILE *f, const struct log *L)
         return;
     }
     chart(f, L, L->loss_col, L->nloss, "Losses");
-    bool any_fid = false;
-    for (int r = 0; r < L->rows && !any_fid; r++) any_fid = !isnan(at(L, r, L->fid_col));
-    if (any_fid) chart(f, L, &L->fid_col, 1, "FID (fmnist features; lower is better)");
+    if (L->any_fid) chart(f, L, &L->fid_col, 1, "FID (fmnist features; lower is better)");
 }
 
 /* ---- sample grids ------------------------------------------------------------ */
@@ -193,7 +193,7 @@ static int nearest(const struct grids *g, double step)
 
 static void gallery(FILE *f, const struct grids *g)
 {
-    fprintf(f, "<h2>Samples (fixed latents)</h2>\n<div style='display:flex;flex-wrap:wrap'>\n");
+    fprintf(f, "<h2>Samples by step (fixed latents or test images)</h2>\n<div style='display:flex;flex-wrap:wrap'>\n");
     for (int i = 0; i < g->n; i++)
         fprintf(f, "<figure><img src='samples/%s' width='%d'><figcaption>%.*s</figcaption>"
                    "</figure>\n",
@@ -218,9 +218,9 @@ static void epoch_row(FILE *f, const struct log *L, int r0, int r1, const struct
     }
     for (int r = r0; r < r1; r++)
         if (!isnan(at(L, r, L->fid_col))) fid = at(L, r, L->fid_col);
-    fprintf(f, "<td>%.3g</td><td>", at(L, r1 - 1, L->lr_col));
-    if (!isnan(fid)) fprintf(f, "%.2f", fid);
-    fprintf(f, "</td><td>");
+    fprintf(f, "<td>%.3g</td>", at(L, r1 - 1, L->lr_col));
+    if (L->any_fid) fprintf(f, isnan(fid) ? "<td></td>" : "<td>%.2f</td>", fid);
+    fprintf(f, "<td>");
     int i = nearest(g, end);
     if (i >= 0)
         fprintf(f, "<a href='samples/%s'><img src='samples/%s' width='96'></a> %ld", g->name[i],
@@ -234,7 +234,8 @@ static void epoch_table(FILE *f, const struct log *L, const struct grids *g)
     fprintf(f, "<h2>Epochs</h2>\n<table style='border-collapse:collapse' border='1' "
                "cellpadding='4'>\n<tr><th>epoch</th><th>last step</th>");
     for (int k = 0; k < L->nloss; k++) fprintf(f, "<th>%s (mean)</th>", L->names[L->loss_col[k]]);
-    fprintf(f, "<th>lr</th><th>FID (fmnist)</th><th>samples nearest the end (step)</th></tr>\n");
+    fprintf(f, "<th>lr</th>%s<th>samples nearest the end (step)</th></tr>\n",
+            L->any_fid ? "<th>FID (fmnist)</th>" : "");
     for (int r0 = 0, r1; r0 < L->rows; r0 = r1) {
         for (r1 = r0 + 1; r1 < L->rows && at(L, r1, L->epoch_col) == at(L, r0, L->epoch_col);)
             r1++;
