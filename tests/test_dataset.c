@@ -123,6 +123,13 @@ static void test_pil_parity(void **state)
         gc_assert_ok(gc_image_load(&in, fixture(fin), ch, 0)); /* RGB -> L as PIL's convert("L") */
         gc_assert_ok(gc_image_load(&expect, fixture(fout), ch, 0));
         struct gc__xf_params p = {cx, cy, flip != 0};
+        if (t.preprocess == GC_PRE_RESIZE_CENTER_CROP) { /* the centre is computed, not drawn */
+            t.no_flip = true;
+            gc__xf_draw(&t, in.w, in.h, (uint32_t[4]){~0u, ~0u, ~0u, ~0u}, &p);
+            if (p.crop_x != cx || p.crop_y != cy || p.flip)
+                fail_msg("%s: centre (%d, %d) flip %d, torchvision (%d, %d) 0", name, p.crop_x,
+                         p.crop_y, p.flip, cx, cy);
+        }
         gc_assert_ok(gc__xf_apply(&got, &in, &t, &p, fin));
         if (got.w != expect.w || got.h != expect.h)
             fail_msg("%s: %dx%d, PIL %dx%d", name, got.w, got.h, expect.w, expect.h);
@@ -143,7 +150,7 @@ static void test_pil_parity(void **state)
         cases++;
     }
     fclose(f);
-    assert_int_equal(cases, 12);
+    assert_int_equal(cases, 16);
     assert_int_equal(worst, 0);
 }
 

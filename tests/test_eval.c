@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,8 @@
 
 #include "gancl/alloc.h"
 #include "gancl/eval.h"
+#include "gancl/idx.h"
+#include "gancl/image.h"
 #include "gancl/safetensors.h"
 #include "harness.h"
 
@@ -287,6 +290,92 @@ static void test_cli(void **state)
     assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 2);
 }
 
+/* Runs `cmd`, returns its exit status and stdout+stderr in out. */
+static int run_capture(const char *cmd, char *out, size_t size)
+{
+    char full[2600];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    if (!p) fail_msg("cannot run %s", cmd);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* The same 60 Fashion-MNIST test images as 28x28 grey PNGs (in a nested
+ * folder) and as 32x32 RGB PNGs padded by 2 with black: by eval_frame.h's
+ * rules both give the classifier identical frames (RGB of equal channels is
+ * the grey value under PIL's luminance; 28x28 is padded, 32x32 kept), so
+ * FID (fmnist) is 0 up to rounding and every point covers its twin. Then
+ * the errors: a missing folder, an empty one and a corrupt image are named. */
+static void test_cli_folders(void **state)
+{
+    (void)state;
+    const char *bin = getenv("GANCL_BIN");
+    if (!bin) fail_msg("GANCL_BIN is not set (run through meson test)");
+    char root[256], a[300], b[300], path[400], cmd[2048];
+    static char out[8192];
+    snprintf(root, sizeof root, "/tmp/gancl-eval-%ld", (long)getpid());
+    snprintf(a, sizeof a, "%s/grey28", root);
+    snprintf(b, sizeof b, "%s/rgb32", root);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/sub %s %s/empty", a, b, root);
+    assert_int_equal(system(cmd), 0);
+    struct gc_fmnist ds = {0};
+    gc_assert_ok(gc_fmnist_load(&ds, NULL, GC_FMNIST_TEST, -1));
+    uint8_t rgb[32 * 32 * 3];
+    for (int i = 0; i < 60; i++) {
+        const uint8_t *px = ds.images + (size_t)i * 28 * 28;
+        snprintf(path, sizeof path, "%s/%s%03d.png", a, i % 2 ? "sub/" : "", i);
+        gc_assert_ok(gc_image_write_png(path, &(struct gc_image){28, 28, 1, (uint8_t *)px}));
+        memset(rgb, 0, sizeof rgb);
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++)
+                for (int k = 0; k < 3; k++) rgb[((y + 2) * 32 + x + 2) * 3 + k] = px[y * 28 + x];
+        snprintf(path, sizeof path, "%s/%03d.png", b, i);
+        gc_assert_ok(gc_image_write_png(path, &(struct gc_image){32, 32, 3, rgb}));
+    }
+    gc_fmnist_free(&ds);
+    snprintf(cmd, sizeof cmd, "'%s' eval --real %s --fake %s --n 60 --json", bin, a, b);
+    int rc = run_capture(cmd, out, sizeof out);
+    if (rc != 0) fail_msg("%s exited with %d: %s", cmd, rc, out);
+    cJSON *o = cJSON_Parse(strchr(out, '{'));
+    if (!o) fail_msg("%s printed no JSON: %s", cmd, out);
+    printf("# 28x28 grey vs 32x32 RGB padded: FID (fmnist) %.3g, precision %.3f, recall %.3f\n",
+           json_num(o, "fid"), json_num(o, "precision"), json_num(o, "recall"));
+    /* identical features: only rounding remains, amplified by the square root
+     * of the ~0 eigenvalues of a rank-deficient covariance (60 samples, 64
+     * features: sqrt(1e-12) = 1e-6); two real samples differ by units */
+    assert_true(fabs(json_num(o, "fid")) < 1e-4);
+    assert_true(json_num(o, "precision") == 1.0 && json_num(o, "recall") == 1.0);
+    assert_int_equal((int)json_num(o, "n_real"), 60);
+    assert_int_equal((int)json_num(o, "n_fake"), 60);
+    cJSON_Delete(o);
+
+    struct { const char *real, *fake, *expect; } bad[3] = {
+        {"%s/missing", "%s/empty", "missing: no such folder"},
+        {"%s/grey28", "%s/empty", "empty: no images"},
+        {"%s/grey28", "%s/rgb32", "rgb32/007.png"},
+    };
+    snprintf(path, sizeof path, "%s/007.png", b); /* a truncated PNG */
+    FILE *f = fopen(path, "r+");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 40), 0);
+    fclose(f);
+    for (int i = 0; i < 3; i++) {
+        char r[400], fk[400];
+        snprintf(r, sizeof r, bad[i].real, root);
+        snprintf(fk, sizeof fk, bad[i].fake, root);
+        snprintf(cmd, sizeof cmd, "'%s' eval --real %s --fake %s --n 60", bin, r, fk);
+        rc = run_capture(cmd, out, sizeof out);
+        printf("# %s -> %d: %s", cmd, rc, out);
+        if (rc != 1 || !strstr(out, bad[i].expect))
+            fail_msg("%s: exit %d (want 1), message without '%s': %s", cmd, rc, bad[i].expect, out);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf %s", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +388,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reference_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reference_wide, setup, teardown),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_cli_folders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
  * --resume reproduces an uninterrupted run bit for bit; Ctrl-C (SIGINT)
  * saves, exits 130 and the run resumes. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "gancl/cyclegan.h"
+#include "gancl/image.h"
 #include "gancl/safetensors.h"
 #include "harness.h"
 
@@ -96,16 +98,30 @@ static void read_losses_all(const char *dir, char *out, size_t size)
     fclose(f);
 }
 
-static void check_model(const char *model)
+/* Whether a file contains a string. */
+static bool file_has(const char *path, const char *what)
+{
+    static char buf[1 << 18];
+    FILE *f = fopen(path, "r");
+    if (!f) fail_msg("%s missing", path);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    return strstr(buf, what) != NULL;
+}
+
+/* extra: options given to every run (also on --resume); runs go to
+ * <tmp>/<model><tag>-full and -resumed. */
+static void check_model_with(const char *model, const char *tag, const char *extra)
 {
     char a[512], b[512], la[8192], lb[8192], ck[600];
-    snprintf(a, sizeof a, "%s/%s-full", tmp_root, model);
-    snprintf(b, sizeof b, "%s/%s-resumed", tmp_root, model);
-    run_ok("%s train --model %s " TINY " --device pocl --steps 4 --run %s 2>/dev/null", bin(),
-           model, a);
-    run_ok("%s train --model %s " TINY " --device pocl --steps 2 --run %s 2>/dev/null", bin(),
-           model, b);
-    run_ok("%s train --resume %s --steps 4 " TINY " --device pocl 2>/dev/null", bin(), b);
+    snprintf(a, sizeof a, "%s/%s%s-full", tmp_root, model, tag);
+    snprintf(b, sizeof b, "%s/%s%s-resumed", tmp_root, model, tag);
+    run_ok("%s train --model %s " TINY " %s --device pocl --steps 4 --run %s 2>/dev/null", bin(),
+           model, extra, a);
+    run_ok("%s train --model %s " TINY " %s --device pocl --steps 2 --run %s 2>/dev/null", bin(),
+           model, extra, b);
+    run_ok("%s train --resume %s --steps 4 " TINY " %s --device pocl 2>/dev/null", bin(), b, extra);
     read_losses(a, la, sizeof la);
     read_losses(b, lb, sizeof lb);
     assert_finite_losses(la);
@@ -114,6 +130,87 @@ static void check_model(const char *model)
     snprintf(ck, sizeof ck, "%s/checkpoints/latest.safetensors", a);
     struct stat st;
     assert_int_equal(stat(ck, &st), 0);
+}
+
+static void check_model(const char *model)
+{
+    check_model_with(model, "", "");
+}
+
+/* The last column (fid_fmnist) of log.csv's rows, one line each. */
+static void read_fid(const char *dir, char *out, size_t size)
+{
+    char path[512], line[512];
+    snprintf(path, sizeof path, "%s/log.csv", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) fail_msg("%s missing", path);
+    out[0] = '\0';
+    while (fgets(line, sizeof line, f)) {
+        strncat(out, strrchr(line, ',') + 1, size - strlen(out) - 1);
+    }
+    fclose(f);
+}
+
+/* --eval-every 2: FID (fmnist) on steps 2 and 4 only; the losses are the
+ * bits of a run without evaluation (it draws from no training stream), a
+ * resumed run reproduces losses and FIDs, and the report draws the curve. */
+static void test_eval_every(void **state)
+{
+    (void)state;
+    char plain[512], la[8192], lp[8192], fa[1024], fb[1024], page[600];
+    check_model_with("dcgan32", "-eval", "--eval-every 2 --eval-n 50");
+    snprintf(plain, sizeof plain, "%s/dcgan32-plain", tmp_root);
+    run_ok("%s train " TINY " --device pocl --steps 4 --run %s 2>/dev/null", bin(), plain);
+    read_losses(plain, lp, sizeof lp);
+    snprintf(plain, sizeof plain, "%s/dcgan32-eval-full", tmp_root);
+    read_losses(plain, la, sizeof la);
+    assert_string_equal(la, lp);
+    read_fid(plain, fa, sizeof fa);
+    snprintf(plain, sizeof plain, "%s/dcgan32-eval-resumed", tmp_root);
+    read_fid(plain, fb, sizeof fb);
+    printf("# fid_fmnist column:\n%s", fa);
+    assert_string_equal(fa, fb);
+    double f2, f4;
+    if (sscanf(fa, "fid_fmnist\n\n%lf\n\n%lf\n", &f2, &f4) != 2)
+        fail_msg("expected FID on steps 2 and 4 only: %s", fa);
+    assert_true(f2 > 0 && f2 < 1e4 && f4 > 0 && f4 < 1e4);
+    snprintf(page, sizeof page, "%s/dcgan32-eval-full/index.html", tmp_root);
+    assert_true(file_has(page, "FID (fmnist features"));
+    assert_true(file_has(page, "<h2>Epochs</h2>"));
+}
+
+/* --data DIR: a nested folder of 40x30 RGB images, Resize + CenterCrop to
+ * 32x32, 3 channels by default; --resume finds the folder in the checkpoint
+ * (no --data) and continues bit for bit; eval takes the folder as --real. */
+static void test_folder(void **state)
+{
+    (void)state;
+    char dir[512], a[512], b[512], la[8192], lb[8192], path[600];
+    snprintf(dir, sizeof dir, "%s/images", tmp_root);
+    snprintf(path, sizeof path, "%s/nested", dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    assert_int_equal(mkdir(path, 0755), 0);
+    static uint8_t px[40 * 30 * 3];
+    for (int i = 0; i < 16; i++) {
+        for (int k = 0; k < 40 * 30 * 3; k++) px[k] = (uint8_t)((k * (i + 3) + (k / 120) * 7) & 255);
+        snprintf(path, sizeof path, "%s/%s%02d.png", dir, i % 3 ? "" : "nested/", i);
+        gc_assert_ok(gc_image_write_png(path, &(struct gc_image){40, 30, 3, px}));
+    }
+    snprintf(a, sizeof a, "%s/folder-full", tmp_root);
+    snprintf(b, sizeof b, "%s/folder-resumed", tmp_root);
+    run_ok("%s train " TINY " --batch 4 --data %s --device pocl --steps 4 --run %s 2>/dev/null",
+           bin(), dir, a);
+    run_ok("%s train " TINY " --batch 4 --data %s --device pocl --steps 2 --run %s 2>/dev/null",
+           bin(), dir, b);
+    run_ok("%s train --resume %s --steps 4 " TINY " --batch 4 --device pocl 2>/dev/null", bin(), b);
+    read_losses(a, la, sizeof la);
+    read_losses(b, lb, sizeof lb);
+    assert_finite_losses(la);
+    assert_string_equal(la, lb);
+    snprintf(path, sizeof path, "%s/options.txt", a);
+    assert_true(file_has(path, "nc           3\n"));
+    run_ok("%s eval --real %s --fake %s --n 16 --device pocl 2>/dev/null | grep -q 'FID (fmnist)'",
+           bin(), dir, a);
 }
 
 static void test_dcgan32(void **state)
@@ -157,6 +254,8 @@ static void test_cyclegan(void **state)
     snprintf(png, sizeof png, "%s/samples/step_000006.png", a);
     struct stat st;
     assert_int_equal(stat(png, &st), 0);
+    snprintf(png, sizeof png, "%s/index.html", a); /* the report reads CycleGAN's columns too */
+    assert_true(file_has(png, "<th>cycle_A (mean)</th>"));
 }
 
 /* Every column of every data row of a CycleGAN log.csv is finite; returns
@@ -172,17 +271,6 @@ static int assert_finite_rows(const char *losses)
             q = *end == ',' ? end + 1 : end;
         }
     return rows;
-}
-
-static bool file_has(const char *path, const char *needle)
-{
-    static char buf[16384];
-    FILE *f = fopen(path, "r");
-    if (!f) fail_msg("%s missing", path);
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    buf[n] = '\0';
-    fclose(f);
-    return strstr(buf, needle) != NULL;
 }
 
 /* The reference's model options in one run, to keep CI short: U-Net
@@ -527,6 +615,8 @@ int main(void)
         cmocka_unit_test(test_dcgan32),
         cmocka_unit_test(test_wgan32),
         cmocka_unit_test(test_wgangp32),
+        cmocka_unit_test(test_eval_every),
+        cmocka_unit_test(test_folder),
         cmocka_unit_test(test_cyclegan),
         cmocka_unit_test(test_cyclegan_options),
         cmocka_unit_test(test_cyclegan_variants),

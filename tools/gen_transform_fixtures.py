@@ -8,6 +8,10 @@ Each case runs the reference implementation's transform code
 BICUBIC, __scale_width, __make_power_2, __crop, __flip) with fixed crop
 positions and flips on two small input images, and saves the 8-bit result
 (ToTensor/Normalize are exact from 8 bits and are tested separately).
+The resize_center_crop cases are PyTorch's DCGAN example (Resize(size),
+CenterCrop(size)): torchvision's size and crop arithmetic copied below, PIL's
+BILINEAR doing the resampling; their crop_x/crop_y columns are the centre
+position gan-cl must compute itself.
 
     build/venv/bin/python -m pip install pillow numpy
     build/venv/bin/python tools/gen_transform_fixtures.py tests/fixtures/data
@@ -64,9 +68,29 @@ def crop(img, pos, size):
     return img
 
 
+# --- torchvision.transforms.functional, for PIL images ------------------------
+def resize_short(img, size):
+    """Resize(size): _compute_resized_output_size, then img.resize(BILINEAR)."""
+    w, h = img.size
+    short, long = (w, h) if w <= h else (h, w)
+    new_short, new_long = size, int(size * long / short)
+    new_w, new_h = (new_short, new_long) if w <= h else (new_long, new_short)
+    return img.resize((new_w, new_h), Image.BILINEAR)
+
+
+def center_crop_pos(img, size):
+    w, h = img.size
+    return int(round((w - size) / 2.0)), int(round((h - size) / 2.0))
+
+
 def transform(img, mode, load, crop_size, pos, flip, channels):
     if channels == 1:
         img = img.convert("L")
+    if mode == "resize_center_crop":
+        img = resize_short(img, crop_size)
+        x, y = center_crop_pos(img, crop_size)
+        assert (x, y) == pos, f"centre {x, y}, case says {pos}"
+        return img.crop((x, y, x + crop_size, y + crop_size))
     if "resize" in mode:
         img = img.resize((load, load), BICUBIC)  # transforms.Resize([load, load], BICUBIC)
     elif "scale_width" in mode:
@@ -94,6 +118,10 @@ CASES = [
     ("none_even", "grey", "none", 0, 0, 0, 0, 1, 1),
     ("up3", "grey", "resize_and_crop", 90, 90, 0, 0, 0, 1),
     ("down3", "rgb", "resize_and_crop", 11, 11, 0, 0, 0, 3),
+    ("rcc", "rgb", "resize_center_crop", 0, 24, 5, 0, 0, 3),
+    ("rcc_half", "rgb", "resize_center_crop", 0, 20, 4, 0, 0, 3),
+    ("rcc_grey", "rgb", "resize_center_crop", 0, 16, 4, 0, 0, 1),
+    ("rcc_up", "grey", "resize_center_crop", 0, 40, 3, 0, 0, 1),
 ]
 
 

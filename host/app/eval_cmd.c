@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* `gan-cl eval --real fashion-mnist[:class] --fake CHECKPOINT|RUN_DIR|fashion-mnist-test[:class]
- * [--n 10000] [--json]`: features of n real and n generated images from the
- * fmnist classifier (include/gancl/classifier.h), then FID, KID, precision,
- * recall, density, coverage and IS (host/eval/), every score labelled
- * "(fmnist)". Real images are a seeded sample of the Fashion-MNIST split;
- * generated ones come from seeded Philox latents through gc_gan_sample. All
- * images are the classifier's 32x32 [-1, 1] frame: 28x28 zero-padded by 2
- * (what dcgan32/wgangp32 train on); 64x64 generators, trained on 28x28
- * padded by 18, are centre-cropped to it. */
+/* `gan-cl eval --real fashion-mnist[:class]|DIR --fake CHECKPOINT|RUN_DIR|DIR|
+ * fashion-mnist-test[:class] [--n 10000] [--json]`: features of n real and n
+ * generated images from the fmnist classifier (include/gancl/classifier.h),
+ * then FID, KID, precision, recall, density, coverage and IS (host/eval/),
+ * every score labelled "(fmnist)". Real images are a seeded sample of the
+ * Fashion-MNIST split or of an image folder; generated ones come from seeded
+ * Philox latents through gc_gan_sample, or from a folder of images. Every
+ * image is brought to the classifier's 32x32 [-1, 1] frame by the rules of
+ * eval_frame.h (28x28 padded by 2, other sizes Resize + CenterCrop to 32,
+ * colour to grey). */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "gancl/gan.h"
 #include "gancl/idx.h"
 #include "gancl/philox.h"
+#include "eval_frame.h"
 #include "run_common.h"
 
 #define IMG (GC_CLF_SIZE * GC_CLF_SIZE)
@@ -37,14 +39,18 @@ struct eval_opts {
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: gan-cl eval --fake CHECKPOINT|RUN_DIR [options]\n\n"
-            "Scores a generator against real Fashion-MNIST with the fmnist feature network\n"
+            "usage: gan-cl eval --fake CHECKPOINT|RUN_DIR|DIR [options]\n\n"
+            "Scores a generator against real images with the fmnist feature network\n"
             "(scores are labelled \"(fmnist)\"; they are not Inception scores).\n\n"
-            "  --real SPEC      fashion-mnist[:class] (training set, default) or\n"
-            "                   fashion-mnist-test[:class]\n"
+            "  --real SPEC      fashion-mnist[:class] (training set, default),\n"
+            "                   fashion-mnist-test[:class], or a folder of images\n"
             "  --fake X         a gan-cl checkpoint, a run folder (its latest checkpoint),\n"
-            "                   or a real-data SPEC as above (reference numbers)\n"
-            "  --n N            samples of each side (default 10000)\n"
+            "                   a folder of images, or a real-data SPEC as above\n"
+            "                   Folders: .png/.jpg/.jpeg searched recursively, colour\n"
+            "                   made grey (ITU-R 601 luminance); 28x28 images are padded\n"
+            "                   by 2, others resized (shorter side, bilinear) and\n"
+            "                   centre-cropped to 32x32; the first image decides.\n"
+            "  --n N            samples of each side (default 10000; a smaller folder: all)\n"
             "  --seed S         seed of the real subset and of the latents (default 0)\n"
             "  --json           one JSON object instead of a table\n"
             "  --weights FILE   classifier weights (default models/fmnist_classifier.safetensors)\n"
@@ -171,8 +177,7 @@ static gc_status load_real(const struct eval_opts *o, const char *spec, uint64_t
     enum gc_fmnist_split split;
     int cls;
     gc_status s;
-    if (!real_spec(spec, &split, &cls, &s))
-        return gc_error(GC_INVALID_ARG, "'%s': expected fashion-mnist[-test][:class]", spec);
+    if (!real_spec(spec, &split, &cls, &s)) return gc_app_frame_folder(spec, o->n, seed, out, got);
     struct gc_fmnist ds = {0};
     if (s == GC_OK) s = gc_fmnist_load(&ds, o->data, split, cls);
     if (s != GC_OK) return s;
@@ -193,16 +198,18 @@ static gc_status load_real(const struct eval_opts *o, const char *spec, uint64_t
     return s;
 }
 
-/* A run folder's latest checkpoint, or the file itself. */
-static void checkpoint_path(const char *fake, char *buf, size_t size)
+/* A run folder's latest checkpoint, or the file itself; false for a folder
+ * without one (a folder of images). */
+static bool checkpoint_path(const char *fake, char *buf, size_t size)
 {
     struct stat st;
     if (stat(fake, &st) == 0 && S_ISDIR(st.st_mode)) {
         snprintf(buf, size, "%s/checkpoints/latest.safetensors", fake);
         if (!readable(buf)) snprintf(buf, size, "%s/latest.safetensors", fake);
-    } else {
-        snprintf(buf, size, "%s", fake);
+        return readable(buf);
     }
+    snprintf(buf, size, "%s", fake);
+    return true;
 }
 
 /* n generated images in the classifier's frame (see the file comment). */
@@ -211,20 +218,18 @@ static gc_status generate(const struct eval_opts *o, struct gc_device *dev, cons
 {
     struct gc_gan_config cfg;
     struct gc_gan *m = NULL;
+    char data[4096] = "";
     gc_status s = gc_gan_config_read(ckpt, &cfg);
-    if (s == GC_OK && cfg.channels != 1)
-        s = gc_error(GC_UNSUPPORTED, "%s: %d channels; the fmnist features need 1", ckpt,
-                     cfg.channels);
-    if (s == GC_OK && cfg.image_size < GC_CLF_SIZE)
-        s = gc_error(GC_UNSUPPORTED, "%s: %dx%d images; the fmnist features need >= 32", ckpt,
-                     cfg.image_size, cfg.image_size);
+    if (s == GC_OK) s = gc_gan_meta_read(ckpt, "train.data", data, sizeof data);
+    /* checkpoints older than train.data all trained on Fashion-MNIST */
+    bool fmnist = !*data || gc_app_data_is_fmnist(data);
     if (s == GC_OK) s = gc_gan_create(dev, &cfg, &m);
     if (s == GC_OK) s = gc_gan_load(m, ckpt);
-    const int chunk = 500, sz = cfg.image_size, off = (sz - GC_CLF_SIZE) / 2;
+    const int chunk = 500, sz = cfg.image_size;
     float *z = NULL, *g = NULL, *x = NULL;
     if (s == GC_OK) {
         z = gc_malloc(sizeof(float) * (size_t)chunk * (size_t)cfg.nz);
-        g = gc_malloc(sizeof(float) * (size_t)chunk * (size_t)(sz * sz));
+        g = gc_malloc(sizeof(float) * (size_t)chunk * (size_t)(cfg.channels * sz * sz));
         x = gc_malloc(sizeof(float) * (size_t)(o->n * IMG));
         if (!z || !g || !x) s = gc_error(GC_NOMEM, "eval: out of host memory");
     }
@@ -233,11 +238,10 @@ static gc_status generate(const struct eval_opts *o, struct gc_device *dev, cons
         for (int64_t j = 0; j < (int64_t)k * cfg.nz; j++)
             z[j] = gc_philox_normal(o->seed, 88, 0, (uint64_t)(i * cfg.nz + j));
         s = gc_gan_sample(m, z, k, g);
-        for (int j = 0; j < k && s == GC_OK; j++)
-            for (int r = 0; r < GC_CLF_SIZE; r++)
-                memcpy(x + (i + j) * IMG + r * GC_CLF_SIZE,
-                       g + (int64_t)j * sz * sz + (int64_t)(r + off) * sz + off,
-                       sizeof(float) * GC_CLF_SIZE);
+        if (s == GC_OK) {
+            s = gc_app_frame_images(g, k, cfg.channels, sz, fmnist, x + i * IMG);
+            if (s != GC_OK) s = gc_error_context(s, "%s", ckpt);
+        }
     }
     if (s == GC_OK) snprintf(model, msize, "%s", cfg.model);
     if (s == GC_OK)
@@ -297,8 +301,9 @@ static gc_status run(const struct eval_opts *o)
     gc_status rs;
     if (s == GC_OK && real_spec(o->fake, &sp, &cls, &rs)) {
         s = load_real(o, o->fake, o->seed * 2 + 2, &xf, &nf);
+    } else if (s == GC_OK && !checkpoint_path(o->fake, ckpt, sizeof ckpt)) {
+        s = gc_app_frame_folder(o->fake, o->n, o->seed * 2 + 2, &xf, &nf);
     } else if (s == GC_OK) {
-        checkpoint_path(o->fake, ckpt, sizeof ckpt);
         s = generate(o, dev, ckpt, &xf, model, sizeof model);
         nf = o->n;
     }

@@ -20,6 +20,7 @@
 #include "gancl/gan.h"
 #include "gancl/idx.h"
 #include "gancl/image.h"
+#include "eval_frame.h"
 #include "train_run.h"
 
 static volatile sig_atomic_t interrupted;
@@ -35,8 +36,12 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: gan-cl train [--model NAME] [options]\n\n"
             "  --model NAME        %s (default dcgan32)\n"
-            "  --data SPEC         fashion-mnist or fashion-mnist:CLASS (name or 0-9)\n"
+            "  --data SPEC         fashion-mnist, fashion-mnist:CLASS (name or 0-9), or a\n"
+            "                      folder of .png/.jpg (recursive; Resize + CenterCrop to the\n"
+            "                      model's size, bilinear, as PyTorch's DCGAN example)\n"
             "                      (default fashion-mnist; files from %s)\n"
+            "  --nc N              image channels: 1 or 3 (default 1 for fashion-mnist,\n"
+            "                      3 for a folder; grey images are repeated, colour made grey)\n"
             "  --dataroot SPEC     alias of --data\n"
             "  --device SEL        OpenCL device (see `gan-cl devices`; default: best GPU, else CPU)\n"
             "  --steps N           generator updates to run (default 3000)\n"
@@ -53,15 +58,18 @@ static void usage(FILE *f)
             "  --resume DIR        continue the run in DIR from checkpoints/latest.safetensors\n"
             "  --sample-every N    sample grid every N steps (default 250)\n"
             "  --checkpoint-every N  checkpoint every N steps (default 500; latest is kept)\n"
-            "  --log-every N       log.csv line every N steps (default 10)\n\n"
+            "  --log-every N       log.csv line every N steps (default 10)\n"
+            "  --eval-every N      FID (fmnist) every N steps into log.csv, the progress line\n"
+            "                      and index.html (default 0: off)\n"
+            "  --eval-n N          images per FID side (default %d; real features computed once)\n\n"
             "CycleGAN: gan-cl train --model cyclegan64 --help\n",
-            gc_gan_preset_names(), GC_FMNIST_DEFAULT_DIR);
+            gc_gan_preset_names(), GC_FMNIST_DEFAULT_DIR, GC_TRAIN_EVAL_N);
 }
 
 enum opt_id {
     O_MODEL = 256, O_DATA, O_DEVICE, O_STEPS, O_EPOCHS, O_BATCH, O_LR, O_BETA1, O_BETA2,
     O_NCRITIC, O_LAMBDA, O_CLIP, O_NZ, O_NGF, O_NDF, O_SEED, O_RUN, O_RESUME, O_SAMPLE,
-    O_CKPT, O_LOG, O_HELP
+    O_CKPT, O_LOG, O_EVAL_EVERY, O_EVAL_N, O_NC, O_HELP
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +86,8 @@ static const struct option long_opts[] = {
     {"sample-every", required_argument, NULL, O_SAMPLE},
     {"checkpoint-every", required_argument, NULL, O_CKPT},
     {"log-every", required_argument, NULL, O_LOG},   {"help", no_argument, NULL, O_HELP},
+    {"eval-every", required_argument, NULL, O_EVAL_EVERY},
+    {"eval-n", required_argument, NULL, O_EVAL_N},   {"nc", required_argument, NULL, O_NC},
     {NULL, 0, NULL, 0}};
 
 static bool parse_int(const char *s, long lo, long hi, long *out)
@@ -140,6 +150,9 @@ static int apply_option(int c, const char *v, struct gc_train_opts *o)
     case O_SAMPLE: if (!parse_int(v, 1, 100000000, &n)) return bad_value("sample-every", v); o->sample_every = n; return 0;
     case O_CKPT: if (!parse_int(v, 1, 100000000, &n)) return bad_value("checkpoint-every", v); o->ckpt_every = n; return 0;
     case O_LOG: if (!parse_int(v, 1, 100000000, &n)) return bad_value("log-every", v); o->log_every = n; return 0;
+    case O_EVAL_EVERY: if (!parse_int(v, 0, 100000000, &n)) return bad_value("eval-every", v); o->eval_every = n; return 0;
+    case O_EVAL_N: if (!parse_int(v, 10, 1000000, &n)) return bad_value("eval-n", v); o->eval_n = n; return 0;
+    case O_NC: if (!parse_int(v, 1, 3, &n) || n == 2) return bad_value("nc", v); o->nc = (int)n; return 0;
     case O_LR: if (!parse_float(v, &f) || f <= 0) return bad_value("lr", v); o->cfg.lr = f; return 0;
     case O_BETA1: if (!parse_float(v, &f)) return bad_value("beta1", v); o->cfg.beta1 = f; return 0;
     case O_BETA2: if (!parse_float(v, &f)) return bad_value("beta2", v); o->cfg.beta2 = f; return 0;
@@ -165,7 +178,7 @@ static bool wants_cyclegan(int argc, char **argv)
 int gc_cmd_train(int argc, char **argv)
 {
     struct gc_train_opts o = {.data = "fashion-mnist", .steps = 3000, .sample_every = 250,
-                              .ckpt_every = 500, .log_every = 10};
+                              .ckpt_every = 500, .log_every = 10, .eval_n = GC_TRAIN_EVAL_N};
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
@@ -197,6 +210,7 @@ int gc_cmd_train(int argc, char **argv)
         fprintf(stderr, "gan-cl train: unexpected argument '%s'\n", argv[optind]);
         return GC_EXIT_USAGE;
     }
+    o.cfg.channels = o.nc ? o.nc : gc_app_data_is_fmnist(o.data) ? 1 : 3;
     o.interrupted = &interrupted;
     return gc_train_run(&o);
 }

@@ -20,6 +20,7 @@
 #include "gancl/dataset.h"
 #include "gancl/image.h"
 #include "gancl/safetensors.h"
+#include "report.h"
 #include "run_common.h"
 
 struct cg_opts {
@@ -369,6 +370,7 @@ static gc_status samples(struct cg_loop *L)
     snprintf(p, sizeof p, "%s/samples/step_%06" PRId64 ".png", L->dir, L->step);
     if (s == GC_OK && c->input_nc == c->output_nc)
         s = gc_image_save_grid(p, grid, 32, nc, c->size, c->size, 8, 2);
+    if (s == GC_OK) gc_report_write(L->dir, c->model);
     gc_free(grid);
     gc_free(tmp);
     return s;

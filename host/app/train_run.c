@@ -20,8 +20,10 @@
 #include "gancl/idx.h"
 #include "gancl/image.h"
 #include "gancl/loader.h"
+#include "eval_frame.h"
 #include "report.h"
 #include "run_common.h"
+#include "train_eval.h"
 
 struct loop {
     struct gc_train_opts *o;
@@ -29,12 +31,14 @@ struct loop {
     struct gc_device *dev;
     struct gc_dataset *ds;
     struct gc_loader *loader; /* started at the first batch, from (epoch, pos) */
+    struct gc_app_fid *fid;   /* --eval-every, else NULL */
+    double last_fid;          /* < 0: none yet */
     int64_t epoch, pos;  /* position in the data after the last batch taken */
     int64_t step;        /* generator updates done */
     float *batch;
     char dir[1024];
     FILE *log;
-    double t_start, t_data, t_compute;
+    double t_start, t_data, t_compute, t_eval;
     int64_t steps_total;
 };
 
@@ -68,17 +72,6 @@ static gc_status next_batch(struct loop *L)
     return s;
 }
 
-static gc_status parse_data(const char *spec, int *cls)
-{
-    *cls = -1;
-    if (strcmp(spec, "fashion-mnist") == 0) return GC_OK;
-    if (strncmp(spec, "fashion-mnist:", 14) == 0) return gc_fmnist_class_parse(spec + 14, cls);
-    return gc_error(GC_INVALID_ARG,
-                    "--data %s: this build trains on fashion-mnist[:class] (image folders "
-                    "arrive with the CycleGAN models)",
-                    spec);
-}
-
 static gc_status make_dirs(struct loop *L)
 {
     return gc_app_make_run_dirs(L->dir);
@@ -106,7 +99,10 @@ static void write_options(struct loop *L)
     OPT("%d", "ngf", c->ngf, d.ngf);
     OPT("%d", "ndf", c->ndf, d.ndf);
     OPT("%" PRIu64, "seed", c->seed, d.seed);
+    OPT("%d", "nc", c->channels, gc_app_data_is_fmnist(L->o->data) ? 1 : 3);
     OPT("%ld", "steps", L->o->steps, 3000L);
+    OPT("%ld", "eval_every", L->o->eval_every, 0L);
+    OPT("%ld", "eval_n", L->o->eval_n, (long)GC_TRAIN_EVAL_N);
 #undef OPT
     fclose(f);
 }
@@ -117,7 +113,7 @@ static gc_status open_log(struct loop *L, bool append)
     snprintf(p, sizeof p, "%s/log.csv", L->dir);
     L->log = fopen(p, append ? "a" : "w");
     if (!L->log) return gc_error(GC_IO, "%s: cannot open for writing", p);
-    if (!append) fprintf(L->log, "step,epoch,d_loss,g_loss,lr,data_s,compute_s\n");
+    if (!append) fprintf(L->log, "step,epoch,d_loss,g_loss,lr,data_s,compute_s,fid_fmnist\n");
     return GC_OK;
 }
 
@@ -179,9 +175,11 @@ static void progress(struct loop *L, float dl, float gl, bool tty)
     long total = L->o->steps;
     double eta = sps > 0 ? (double)(total - L->step) / sps : 0;
     fprintf(stderr, "%sstep %" PRId64 "/%ld  epoch %" PRId64 "  %.2f steps/s  ETA %02d:%02d:%02d  "
-                    "D %.4f  G %.4f%s",
+                    "D %.4f  G %.4f",
             tty ? "\r" : "", L->step, total, L->epoch, sps, (int)eta / 3600, (int)eta / 60 % 60,
-            (int)eta % 60, dl, gl, tty ? "   " : "\n");
+            (int)eta % 60, dl, gl);
+    if (L->last_fid >= 0) fprintf(stderr, "  FID(fmnist) %.2f", L->last_fid);
+    fputs(tty ? "   " : "\n", stderr);
 }
 
 static gc_status one_step(struct loop *L)
@@ -203,6 +201,16 @@ static gc_status one_step(struct loop *L)
     return s;
 }
 
+/* FID (fmnist) of the current generator; its time is neither data nor compute. */
+static gc_status evaluate(struct loop *L, char *cell, size_t size)
+{
+    double fid, t0 = now_s();
+    gc_status s = gc_app_fid_run(L->fid, L->m, &fid);
+    L->t_eval += now_s() - t0;
+    if (s == GC_OK) snprintf(cell, size, "%.6f", fid), L->last_fid = fid;
+    return s;
+}
+
 static gc_status loop_body(struct loop *L)
 {
     bool tty = isatty(STDERR_FILENO);
@@ -212,14 +220,17 @@ static gc_status loop_body(struct loop *L)
     while (s == GC_OK && L->step < stop && !*L->o->interrupted) {
         if (L->o->epochs > 0 && L->epoch >= L->o->epochs) break;
         s = one_step(L);
-        bool log_now = L->step % L->o->log_every == 0 || L->step == stop;
+        bool eval_now = L->fid && L->step % L->o->eval_every == 0;
+        bool log_now = L->step % L->o->log_every == 0 || L->step == stop || eval_now;
+        char fid[32] = "";
+        if (s == GC_OK && eval_now) s = evaluate(L, fid, sizeof fid);
         if (s == GC_OK && log_now) {
             s = gc_gan_losses(L->m, &dl, &gl);
             if (!(dl == dl) || !(gl == gl)) s = gc_error(GC_FORMAT, "training diverged: a loss is NaN at step %" PRId64, L->step);
-            fprintf(L->log, "%" PRId64 ",%" PRId64 ",%.9g,%.9g,%g,%.3f,%.3f\n", L->step, L->epoch,
-                    dl, gl, L->o->cfg.lr, L->t_data, L->t_compute);
+            fprintf(L->log, "%" PRId64 ",%" PRId64 ",%.9g,%.9g,%g,%.3f,%.3f,%s\n", L->step,
+                    L->epoch, dl, gl, L->o->cfg.lr, L->t_data, L->t_compute, fid);
             fflush(L->log);
-            if (tty || L->step % (L->o->log_every * 10) == 0) progress(L, dl, gl, tty);
+            if (tty || L->step % (L->o->log_every * 10) == 0 || eval_now) progress(L, dl, gl, tty);
         }
         if (s == GC_OK && (L->step % L->o->sample_every == 0 || L->step == stop)) {
             s = save_samples(L);
@@ -251,29 +262,50 @@ static gc_status print_memory(struct loop *L)
     return GC_OK;
 }
 
+/* Fashion-MNIST: 28x28 zero-padded to the model's size, as always. A folder
+ * (searched recursively): PyTorch's DCGAN example, Resize(size) +
+ * CenterCrop(size) (bilinear), no flip; --nc channels (grey by luminance). */
+static gc_status open_data(struct loop *L)
+{
+    const struct gc_train_opts *o = L->o;
+    struct gc_dataset_opts dopt = {.spec = o->data, .layout = GC_LAYOUT_SINGLE};
+    gc_transform_default(&dopt.transform);
+    dopt.transform.no_flip = true;
+    dopt.transform.channels = o->cfg.channels;
+    if (gc_app_data_is_fmnist(o->data)) {
+        dopt.transform.preprocess = GC_PRE_NONE; /* 28x28 stays, then zero-padded to the model */
+        dopt.transform.pad = (o->cfg.image_size - GC_FMNIST_SIZE) / 2;
+    } else {
+        dopt.transform.preprocess = GC_PRE_RESIZE_CENTER_CROP;
+        dopt.transform.crop_size = o->cfg.image_size;
+    }
+    gc_status s = gc_dataset_open(&L->ds, &dopt);
+    if (s == GC_OK && gc_dataset_size(L->ds) < o->cfg.batch)
+        s = gc_error(GC_INVALID_ARG, "%s has %lld images, fewer than one batch of %d", o->data,
+                     (long long)gc_dataset_size(L->ds), o->cfg.batch);
+    return s;
+}
+
 static gc_status setup(struct loop *L)
 {
     struct gc_train_opts *o = L->o;
     char note[512];
-    int cls;
-    gc_status s = parse_data(o->data, &cls);
-    if (s == GC_OK) s = gc_device_open(o->device, NULL, &L->dev, note, sizeof note);
+    gc_status s = gc_device_open(o->device, NULL, &L->dev, note, sizeof note);
     if (s != GC_OK) return s;
     if (*note) fprintf(stderr, "gan-cl: %s\n", note);
     fprintf(stderr, "gan-cl: device %s (%s)\n", gc_device_get_info(L->dev)->name,
             gc_device_get_info(L->dev)->platform_name);
     gc_app_tune_load(L->dev);
-    (void)cls; /* parse_data validated the spec; the dataset parses it again */
-    struct gc_dataset_opts dopt = {.spec = o->data};
-    gc_transform_default(&dopt.transform);
-    dopt.transform.preprocess = GC_PRE_NONE; /* 28x28 stays, then zero-padded to the model */
-    dopt.transform.no_flip = true;
-    dopt.transform.channels = o->cfg.channels;
-    dopt.transform.pad = (o->cfg.image_size - GC_FMNIST_SIZE) / 2;
-    s = gc_dataset_open(&L->ds, &dopt);
-    if (s == GC_OK && gc_dataset_size(L->ds) < o->cfg.batch)
-        s = gc_error(GC_INVALID_ARG, "%s has %lld images, fewer than one batch of %d", o->data,
-                     (long long)gc_dataset_size(L->ds), o->cfg.batch);
+    s = open_data(L);
+    if (s == GC_OK && o->eval_every > 0) {
+        double t0 = now_s();
+        s = gc_app_fid_create(L->dev, L->ds, gc_app_data_is_fmnist(o->data), &o->cfg, o->eval_n,
+                              &L->fid);
+        if (s == GC_OK)
+            fprintf(stderr, "gan-cl: FID (fmnist) every %ld steps on %ld images; real features "
+                            "in %.1f s\n",
+                    o->eval_every, o->eval_n, now_s() - t0);
+    }
     if (s != GC_OK) return s;
     L->batch = gc_malloc(sizeof(float) * (size_t)o->cfg.batch * (size_t)o->cfg.channels *
                          (size_t)o->cfg.image_size * (size_t)o->cfg.image_size);
@@ -291,6 +323,7 @@ static void run_dir_name(struct loop *L)
 static void teardown(struct loop *L)
 {
     if (L->log) fclose(L->log);
+    gc_app_fid_destroy(L->fid);
     gc_gan_destroy(L->m);
     gc_device_destroy(L->dev);
     gc_loader_destroy(L->loader);
@@ -300,15 +333,18 @@ static void teardown(struct loop *L)
 
 int gc_train_run(struct gc_train_opts *o)
 {
-    struct loop L = {.o = o};
+    struct loop L = {.o = o, .last_fid = -1};
     run_dir_name(&L);
     if (o->resume) { /* the checkpoint's configuration wins over flags */
         char path[1200];
         snprintf(path, sizeof path, "%s/checkpoints/latest.safetensors", L.dir);
         struct gc_gan_config saved;
+        static char data[4096];
         gc_status s = gc_gan_config_read(path, &saved);
+        if (s == GC_OK) s = gc_gan_meta_read(path, "train.data", data, sizeof data);
         if (s != GC_OK) return gc_app_fail(s);
         o->cfg = saved;
+        if (*data) o->data = data; /* the run's data, not the --data default */
     }
     gc_status s = setup(&L);
     if (s == GC_OK) s = make_dirs(&L);
@@ -336,6 +372,7 @@ int gc_train_run(struct gc_train_opts *o)
     } else {
         fprintf(stderr, "gan-cl: done: %" PRId64 " steps; samples in %s/samples, report %s/index.html\n",
                 L.step, L.dir, L.dir);
+        if (L.fid) fprintf(stderr, "gan-cl: FID (fmnist) evaluations took %.1f s\n", L.t_eval);
     }
     teardown(&L);
     return rc;

@@ -38,7 +38,8 @@ struct gc_dataset {
 };
 
 static const char *const pre_names[] = {"resize_and_crop", "crop", "scale_width",
-                                        "scale_width_and_crop", "none"};
+                                        "scale_width_and_crop", "none", "resize_center_crop"};
+#define N_PRE ((int)(sizeof pre_names / sizeof *pre_names))
 
 void gc_transform_default(struct gc_transform *t)
 {
@@ -47,7 +48,7 @@ void gc_transform_default(struct gc_transform *t)
 
 gc_status gc_preprocess_parse(const char *text, enum gc_preprocess *out)
 {
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < N_PRE; i++) {
         if (strcmp(text, pre_names[i]) == 0) {
             *out = (enum gc_preprocess)i;
             return GC_OK;
@@ -55,13 +56,13 @@ gc_status gc_preprocess_parse(const char *text, enum gc_preprocess *out)
     }
     return gc_error(GC_INVALID_ARG,
                     "--preprocess %s: expected resize_and_crop, crop, scale_width, "
-                    "scale_width_and_crop or none",
+                    "scale_width_and_crop, none or resize_center_crop",
                     text);
 }
 
 const char *gc_preprocess_name(enum gc_preprocess p)
 {
-    return (unsigned)p < 5 ? pre_names[p] : "?";
+    return (int)p >= 0 && (int)p < N_PRE ? pre_names[p] : "?";
 }
 
 static uint64_t mix(uint64_t *s) /* splitmix64 */
@@ -373,9 +374,12 @@ static gc_status check_transform(const struct gc_transform *t)
         return gc_error(GC_INVALID_ARG, "--input_nc %d: 1 or 3 channels", t->channels);
     if (t->pad < 0 || t->pad > 4096) return gc_error(GC_INVALID_ARG, "pad %d out of range", t->pad);
     bool crop = t->preprocess == GC_PRE_RESIZE_AND_CROP || t->preprocess == GC_PRE_CROP ||
-                t->preprocess == GC_PRE_SCALE_WIDTH_AND_CROP;
-    bool load = t->preprocess != GC_PRE_CROP && t->preprocess != GC_PRE_NONE;
-    if ((unsigned)t->preprocess > GC_PRE_NONE) return gc_error(GC_INVALID_ARG, "unknown --preprocess");
+                t->preprocess == GC_PRE_SCALE_WIDTH_AND_CROP ||
+                t->preprocess == GC_PRE_RESIZE_CENTER_CROP;
+    bool load = t->preprocess != GC_PRE_CROP && t->preprocess != GC_PRE_NONE &&
+                t->preprocess != GC_PRE_RESIZE_CENTER_CROP;
+    if ((int)t->preprocess < 0 || (int)t->preprocess >= N_PRE)
+        return gc_error(GC_INVALID_ARG, "unknown --preprocess");
     if ((crop || t->preprocess == GC_PRE_SCALE_WIDTH) && (t->crop_size < 1 || t->crop_size > 65536))
         return gc_error(GC_INVALID_ARG, "--crop_size %d out of range", t->crop_size);
     if (load && (t->load_size < 1 || t->load_size > 65536))
@@ -439,6 +443,23 @@ gc_status gc_dataset_open(struct gc_dataset **out, const struct gc_dataset_opts 
         return s;
     }
     *out = ds;
+    return GC_OK;
+}
+
+gc_status gc_transform_image(const struct gc_transform *t, const struct gc_image *img, float *out,
+                             const char *name)
+{
+    GC_ASSERT(t && img && img->data && out);
+    gc_status s = check_transform(t);
+    if (s != GC_OK) return s;
+    struct gc__xf_params p;
+    gc__xf_draw(t, img->w, img->h, (const uint32_t[4]){0, 0, 0, 0}, &p);
+    p.flip = false;
+    struct gc_image o;
+    s = gc__xf_apply(&o, img, t, &p, name);
+    if (s != GC_OK) return s;
+    gc__xf_to_float(out, &o, t->pad);
+    gc_image_free(&o);
     return GC_OK;
 }
 

@@ -2,7 +2,9 @@
 /* The reference implementation's transforms on 8-bit images (data/
  * base_dataset.py: get_transform, __scale_width, __make_power_2, __crop,
  * __flip) and PIL's BICUBIC resampling (src/libImaging/Resample.c), which
- * torchvision's Resize uses on PIL images. PIL resamples 8-bit images in
+ * torchvision's Resize uses on PIL images; plus PyTorch's DCGAN example's
+ * Resize(size) + CenterCrop(size), with Resize's default BILINEAR filter
+ * (same code, triangle kernel of support 1). PIL resamples 8-bit images in
  * fixed point: coefficients from the a = -0.5 cubic kernel, its support
  * widened by the scale when downscaling (antialiasing), normalised to sum 1
  * in double, then rounded to 22-bit integers; a horizontal pass first into
@@ -28,12 +30,25 @@ static double bicubic(double x)
     return 0.0;
 }
 
+static double bilinear(double x)
+{
+    if (x < 0.0) x = -x;
+    return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+/* Resample.c's struct filter: the kernel and its support at scale 1. */
+struct filter {
+    double (*f)(double);
+    double support;
+};
+static const struct filter f_bicubic = {bicubic, 2.0}, f_bilinear = {bilinear, 1.0};
+
 /* precompute_coeffs + normalize_coeffs_8bpc for in -> out samples:
  * bounds[2 * o] = first input, bounds[2 * o + 1] = count; kk: out * ksize. */
-static int coeffs(int in, int out, int **bounds_out, int32_t **kk_out)
+static int coeffs(int in, int out, const struct filter *flt, int **bounds_out, int32_t **kk_out)
 {
     double scale = (double)((float)in - 0.0f) / out, fscale = scale < 1.0 ? 1.0 : scale;
-    double support = 2.0 * fscale, ss = 1.0 / fscale;
+    double support = flt->support * fscale, ss = 1.0 / fscale;
     int ksize = (int)ceil(support) * 2 + 1;
     int *bounds = gc_malloc(sizeof(int) * 2 * (size_t)out);
     int32_t *kk = gc_calloc((size_t)out * (size_t)ksize, sizeof(int32_t));
@@ -51,7 +66,7 @@ static int coeffs(int in, int out, int **bounds_out, int32_t **kk_out)
         if (xmax > in) xmax = in;
         xmax -= xmin;
         for (int x = 0; x < xmax; x++) {
-            k[x] = bicubic((x + xmin - center + 0.5) * ss);
+            k[x] = flt->f((x + xmin - center + 0.5) * ss);
             ww += k[x];
         }
         for (int x = 0; x < xmax; x++) {
@@ -108,14 +123,16 @@ static void pass_v(uint8_t *out, const uint8_t *in, int w, int c, int oh, int ks
     }
 }
 
-gc_status gc__resize_bicubic(struct gc_image *out, const struct gc_image *in, int ow, int oh)
+/* ImagingResample with `flt` (see the pass-order note below). */
+static gc_status resample(struct gc_image *out, const struct gc_image *in, int ow, int oh,
+                          const struct filter *flt)
 {
     GC_ASSERT(in && in->data && in->c >= 1 && in->c <= 4 && ow > 0 && oh > 0);
     const int iw = in->w, ih = in->h, c = in->c;
     int *bh = NULL, *bv = NULL;
     int32_t *kh = NULL, *kv = NULL;
     uint8_t *tmp = NULL, *dst = gc_malloc((size_t)ow * (size_t)oh * (size_t)c);
-    int ksh = coeffs(iw, ow, &bh, &kh), ksv = coeffs(ih, oh, &bv, &kv);
+    int ksh = coeffs(iw, ow, flt, &bh, &kh), ksv = coeffs(ih, oh, flt, &bv, &kv);
     if (!dst || ksh < 0 || ksv < 0) goto nomem;
     /* Image.resize returns a copy for the same size; the passes below would too. */
     bool need_h = ow != iw, need_v = oh != ih;
@@ -162,9 +179,30 @@ nomem:
     return gc_error(GC_NOMEM, "resize %dx%d -> %dx%d: out of host memory", iw, ih, ow, oh);
 }
 
+gc_status gc__resize_bicubic(struct gc_image *out, const struct gc_image *in, int ow, int oh)
+{
+    return resample(out, in, ow, oh, &f_bicubic);
+}
+
+gc_status gc__resize_bilinear(struct gc_image *out, const struct gc_image *in, int ow, int oh)
+{
+    return resample(out, in, ow, oh, &f_bilinear);
+}
+
 static bool crops(enum gc_preprocess p)
 {
-    return p == GC_PRE_RESIZE_AND_CROP || p == GC_PRE_CROP || p == GC_PRE_SCALE_WIDTH_AND_CROP;
+    return p == GC_PRE_RESIZE_AND_CROP || p == GC_PRE_CROP || p == GC_PRE_SCALE_WIDTH_AND_CROP ||
+           p == GC_PRE_RESIZE_CENTER_CROP;
+}
+
+/* torchvision's _compute_resized_output_size for Resize(size): the shorter
+ * side becomes size, the longer int(size * long / short). */
+static void short_side(int w, int h, int size, int *rw, int *rh)
+{
+    int sh = w <= h ? w : h, lo = w <= h ? h : w;
+    int nl = (int)((double)((int64_t)size * lo) / (double)sh);
+    *rw = w <= h ? size : nl;
+    *rh = w <= h ? nl : size;
 }
 
 gc_status gc__xf_resized_size(const struct gc_transform *t, int w, int h, int *rw, int *rh,
@@ -187,6 +225,9 @@ gc_status gc__xf_resized_size(const struct gc_transform *t, int w, int h, int *r
     case GC_PRE_NONE: /* __make_power_2(base=4): int(round(o / 4) * 4), round half to even */
         *rw = (int)nearbyint((double)w / 4.0) * 4;
         *rh = (int)nearbyint((double)h / 4.0) * 4;
+        break;
+    case GC_PRE_RESIZE_CENTER_CROP:
+        short_side(w, h, t->crop_size, rw, rh);
         break;
     case GC_PRE_CROP:
         break;
@@ -222,7 +263,12 @@ void gc__xf_draw(const struct gc_transform *t, int w, int h, const uint32_t r[4]
 {
     int rw = w, rh = h;
     p->crop_x = p->crop_y = 0;
-    if (crops(t->preprocess) && gc__xf_resized_size(t, w, h, &rw, &rh, NULL) == GC_OK) {
+    bool ok = crops(t->preprocess) && gc__xf_resized_size(t, w, h, &rw, &rh, NULL) == GC_OK;
+    if (ok && t->preprocess == GC_PRE_RESIZE_CENTER_CROP) {
+        /* CenterCrop: int(round((side - crop) / 2.0)), Python's round half to even */
+        p->crop_x = (int)nearbyint((rw - t->crop_size) / 2.0);
+        p->crop_y = (int)nearbyint((rh - t->crop_size) / 2.0);
+    } else if (ok) {
         if (rw > t->crop_size) p->crop_x = below(r[0], rw - t->crop_size + 1);
         if (rh > t->crop_size) p->crop_y = below(r[1], rh - t->crop_size + 1);
     }
@@ -238,7 +284,9 @@ gc_status gc__xf_apply(struct gc_image *out, const struct gc_image *in, const st
     if (s != GC_OK) return s;
     struct gc_image r = *in, res = {0};
     if (rw != in->w || rh != in->h) {
-        if ((s = gc__resize_bicubic(&res, in, rw, rh)) != GC_OK) return s;
+        s = t->preprocess == GC_PRE_RESIZE_CENTER_CROP ? gc__resize_bilinear(&res, in, rw, rh)
+                                                       : gc__resize_bicubic(&res, in, rw, rh);
+        if (s != GC_OK) return s;
         r = res;
     }
     int x0 = ow < rw ? p->crop_x : 0, y0 = oh < rh ? p->crop_y : 0, c = in->c;

@@ -36,6 +36,8 @@ gc_status gc__xf_apply(struct gc_image *out, const struct gc_image *in, const st
                        const struct gc__xf_params *p, const char *name);
 /* PIL's Image.resize(size, Image.BICUBIC) on 8-bit data, bit for bit. */
 gc_status gc__resize_bicubic(struct gc_image *out, const struct gc_image *in, int ow, int oh);
+/* PIL's Image.resize(size, Image.BILINEAR), bit for bit (same pass order). */
+gc_status gc__resize_bilinear(struct gc_image *out, const struct gc_image *in, int ow, int oh);
 /* (H, W, C) u8 -> (C, H + 2 pad, W + 2 pad) float, (v / 255 - 0.5) / 0.5, pad = -1. */
 void gc__xf_to_float(float *out, const struct gc_image *img, int pad);
 

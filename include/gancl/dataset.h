@@ -29,7 +29,8 @@
  * an unaligned dataset is max(|A|, |B|), as the reference's __len__.
  *
  * Preprocessing per item (get_transform): decode to `channels` (grey: PIL's
- * luminance), resize / crop per `preprocess`, horizontal flip with p = 0.5
+ * luminance), resize / crop per `preprocess` (resize_center_crop: the DCGAN
+ * example's Resize + CenterCrop instead of the CycleGAN reference's), horizontal flip with p = 0.5
  * unless `no_flip`, zero-pad by `pad` pixels, scale to [-1, 1] as
  * ToTensor() + Normalize(0.5, 0.5) in float. Resizing is PIL's BICUBIC
  * (a = -0.5, support scaled when downscaling, 8-bit fixed point, horizontal
@@ -50,6 +51,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gancl/image.h"
 #include "gancl/status.h"
 
 /* --preprocess of the reference implementation. */
@@ -59,6 +61,9 @@ enum gc_preprocess {
     GC_PRE_SCALE_WIDTH,           /* width -> load, height keeps the aspect (>= crop) */
     GC_PRE_SCALE_WIDTH_AND_CROP,  /* scale_width, then random crop */
     GC_PRE_NONE,                  /* sides rounded to multiples of 4 (round half even) */
+    GC_PRE_RESIZE_CENTER_CROP,    /* PyTorch's DCGAN example: Resize(crop) (shorter side ->
+                                   * crop, BILINEAR), CenterCrop(crop); no load_size, and the
+                                   * crop position is fixed (no random draw) */
 };
 
 struct gc_transform {
@@ -72,7 +77,8 @@ struct gc_transform {
 
 /* The reference's defaults: resize_and_crop 286 -> 256, flip, RGB, no pad. */
 void gc_transform_default(struct gc_transform *t);
-/* "resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none". */
+/* "resize_and_crop", "crop", "scale_width", "scale_width_and_crop", "none",
+ * "resize_center_crop". */
 gc_status gc_preprocess_parse(const char *text, enum gc_preprocess *out);
 const char *gc_preprocess_name(enum gc_preprocess p);
 
@@ -111,6 +117,14 @@ const char *gc_dataset_path(const struct gc_dataset *ds, int domain, int64_t i);
  * may call it on one dataset. Decode errors name the file. */
 gc_status gc_dataset_get(const struct gc_dataset *ds, int64_t index, uint64_t seed, int64_t epoch,
                          float *a, float *b);
+
+/* One decoded image through a transform without randomness (a crop mode's
+ * position is its get_params with zero draws, i.e. the corner, except
+ * resize_center_crop's centre; no flip): out holds (img->c, oh + 2 pad,
+ * ow + 2 pad) floats in [-1, 1], (ow, oh) from the transform's output size.
+ * `name` (may be NULL) names the image in errors. */
+gc_status gc_transform_image(const struct gc_transform *t, const struct gc_image *img, float *out,
+                             const char *name);
 
 /* The epoch order: a permutation of 0..n-1 by Fisher-Yates with splitmix64
  * seeded by `seed` (the loader uses seed * 1000003 + epoch, as the training
