@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "gancl/inception.h"
@@ -140,26 +141,52 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The weights every test reads: GANCL_INCEPTION_WEIGHTS, or Philox weights
+ * written to a temporary file by the group setup. */
+static char weights[4096];
+static bool weights_tmp;
+
+static int setup(void **state)
+{
+    (void)state;
+    const char *given = getenv("GANCL_INCEPTION_WEIGHTS");
+    if (given && *given) {
+        snprintf(weights, sizeof weights, "%s", given);
+        return 0;
+    }
+    snprintf(weights, sizeof weights, "/tmp/gancl-inception-XXXXXX");
+    int fd = mkstemp(weights);
+    if (fd < 0) return -1;
+    close(fd);
+    weights_tmp = true;
+    struct gc_device **devs;
+    gc_test_devices(&devs);
+    struct gc_inception *m;
+    if (gc_inception_create(devs[0], 1, 1, 28, 28, &m) != GC_OK) return -1;
+    write_weights(m, weights);
+    gc_inception_destroy(m);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (weights_tmp) unlink(weights);
+    return 0;
+}
+
 static void test_against_pytorch(void **state)
 {
     (void)state;
     struct gc_device **devs;
     int nd = gc_test_devices(&devs);
     struct gc_fixture *fx = gc_fixture_load("inception.gcf");
-    const char *given = getenv("GANCL_INCEPTION_WEIGHTS");
-    char path[] = "/tmp/gancl-inception-XXXXXX";
-    if (!given || !*given) {
-        int fd = mkstemp(path);
-        assert_true(fd >= 0);
-        close(fd);
-    }
     for (int d = 0; d < nd; d++)
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
             const int64_t *s = cases[c].shape;
             struct gc_inception *m;
             gc_assert_ok(gc_inception_create(devs[d], (int)s[0], (int)s[1], (int)s[2], (int)s[3], &m));
-            if (!given && d == 0 && c == 0) write_weights(m, path);
-            gc_assert_ok(gc_inception_load(m, given && *given ? given : path));
+            gc_assert_ok(gc_inception_load(m, weights));
             int64_t n = s[0] * s[1] * s[2] * s[3];
             float *x = malloc(sizeof(float) * (size_t)n);
             for (int64_t i = 0; i < n; i++)
@@ -180,7 +207,6 @@ static void test_against_pytorch(void **state)
             free(x), free(f), free(l), free(u);
             gc_inception_destroy(m);
         }
-    if (!given || !*given) unlink(path);
     gc_fixture_free(fx);
 }
 
@@ -216,11 +242,51 @@ static void test_bad_weights(void **state)
     gc_inception_destroy(m);
 }
 
+static int sh(const char *cmd, char *out, size_t size)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p) fail_msg("cannot run %s", cmd);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int rc = pclose(p);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* `gan-cl eval --features inception:FILE` end to end on 10 + 10 Fashion-
+ * MNIST images (PoCL, ~10 s): scores labelled inception; a missing weights
+ * file fails with exit 1 naming it, an unknown network is a usage error (2). */
+static void test_cli(void **state)
+{
+    (void)state;
+    const char *bin = getenv("GANCL_BIN");
+    if (!bin) fail_msg("GANCL_BIN is not set (run through meson test)");
+    static char cmd[8192], out[8192];
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --real fashion-mnist --fake fashion-mnist-test --n 10 --device 0 "
+             "--features 'inception:%s' --json 2>&1",
+             bin, weights);
+    int rc = sh(cmd, out, sizeof out);
+    if (rc != 0) fail_msg("%s exited with %d: %s", cmd, rc, out);
+    if (!strstr(out, "\"features\": \"inception\"") || !strstr(out, "\"n_fake\": 10"))
+        fail_msg("eval --features inception: unexpected output %s", out);
+    snprintf(cmd, sizeof cmd,
+             "'%s' eval --fake fashion-mnist-test --n 10 --features inception:/nonexistent/w.st 2>&1",
+             bin);
+    rc = sh(cmd, out, sizeof out);
+    if (rc != 1 || !strstr(out, "/nonexistent/w.st"))
+        fail_msg("missing weights: exit %d, output %s", rc, out);
+    snprintf(cmd, sizeof cmd, "'%s' eval --fake fashion-mnist-test --features vgg 2>&1", bin);
+    rc = sh(cmd, out, sizeof out);
+    if (rc != 2 || !strstr(out, "inception:FILE"))
+        fail_msg("unknown network: exit %d, output %s", rc, out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_weights),
         cmocka_unit_test(test_against_pytorch),
+        cmocka_unit_test(test_cli),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }
