@@ -58,7 +58,8 @@ static gc_status inception_run(struct gc_app_features *f, const float *x, int64_
     if (!buf) return gc_error(GC_NOMEM, "eval: out of host memory");
     for (int64_t i = 0; i < n && s == GC_OK; i += chunk) {
         int64_t k = n - i < chunk ? n - i : chunk;
-        for (int64_t j = 0; j < k * img; j++) buf[j] = (x[i * img + j] + 1.0f) * 0.5f;
+        for (int64_t j = 0; j < k * img; j++)
+            buf[j] = (x[i * img + j] + 1.0f) * 0.5f;
         s = gc_inception_run(f->inc, buf, k, features + i * GC_INCEPTION_FEATURES,
                              logits ? logits + i * GC_INCEPTION_CLASSES : NULL);
     }

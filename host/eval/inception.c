@@ -169,13 +169,13 @@ static void build(struct gc_inception *m)
     struct gc_tensor *x = m->x;
     if (m->h != GC_INCEPTION_SIZE || m->w != GC_INCEPTION_SIZE) /* PyTorch copies at 299 */
         x = gc_resize_bilinear(g, x, GC_INCEPTION_SIZE, GC_INCEPTION_SIZE);
-    x = gc_scale(g, x, 2.0f, -1.0f);         /* [0, 1] -> [-1, 1] */
-    if (m->channels == 1) x = cat(m, 3, x, x, x, NULL); /* gray: the same plane thrice */
-    x = basic(m, x, "Conv2d_1a_3x3", 32, 3, 3, 2, 0, 0); /* (32, 149, 149) */
-    x = basic(m, x, "Conv2d_2a_3x3", 32, 3, 3, 1, 0, 0); /* (32, 147, 147) */
-    x = basic(m, x, "Conv2d_2b_3x3", 64, 3, 3, 1, 1, 1); /* (64, 147, 147) */
-    x = gc_max_pool2d(g, x, 3, 2, 0);                    /* (64, 73, 73) */
-    x = basic(m, x, "Conv2d_3b_1x1", 80, 1, 1, 1, 0, 0); /* (80, 73, 73) */
+    x = gc_scale(g, x, 2.0f, -1.0f);                      /* [0, 1] -> [-1, 1] */
+    if (m->channels == 1) x = cat(m, 3, x, x, x, NULL);   /* gray: the same plane thrice */
+    x = basic(m, x, "Conv2d_1a_3x3", 32, 3, 3, 2, 0, 0);  /* (32, 149, 149) */
+    x = basic(m, x, "Conv2d_2a_3x3", 32, 3, 3, 1, 0, 0);  /* (32, 147, 147) */
+    x = basic(m, x, "Conv2d_2b_3x3", 64, 3, 3, 1, 1, 1);  /* (64, 147, 147) */
+    x = gc_max_pool2d(g, x, 3, 2, 0);                     /* (64, 73, 73) */
+    x = basic(m, x, "Conv2d_3b_1x1", 80, 1, 1, 1, 0, 0);  /* (80, 73, 73) */
     x = basic(m, x, "Conv2d_4a_3x3", 192, 3, 3, 1, 0, 0); /* (192, 71, 71) */
     x = gc_max_pool2d(g, x, 3, 2, 0);                     /* (192, 35, 35) */
     x = block_a(m, x, "Mixed_5b", 32);                    /* (256, 35, 35) */
@@ -185,15 +185,15 @@ static void build(struct gc_inception *m)
     x = block_c(m, x, "Mixed_6b", 128);
     x = block_c(m, x, "Mixed_6c", 160);
     x = block_c(m, x, "Mixed_6d", 160);
-    x = block_c(m, x, "Mixed_6e", 192);                   /* (768, 17, 17) */
-    x = block_d(m, x, "Mixed_7a");                        /* (1280, 8, 8) */
-    x = block_e(m, x, "Mixed_7b", false);                 /* (2048, 8, 8) */
-    x = block_e(m, x, "Mixed_7c", true);                  /* (2048, 8, 8) */
+    x = block_c(m, x, "Mixed_6e", 192);   /* (768, 17, 17) */
+    x = block_d(m, x, "Mixed_7a");        /* (1280, 8, 8) */
+    x = block_e(m, x, "Mixed_7b", false); /* (2048, 8, 8) */
+    x = block_e(m, x, "Mixed_7c", true);  /* (2048, 8, 8) */
     if (!x) return;
     int64_t flat[3] = {m->batch, GC_INCEPTION_FEATURES, gc_tensor_dim(x, 2) * gc_tensor_dim(x, 3)};
     m->features = gc_mean_axis(g, gc_reshape(g, x, 3, flat), 2, false); /* adaptive avg pool */
-    struct gc_tensor *fw = param(m, "fc", "weight", 2, GC_INCEPTION_CLASSES,
-                                 GC_INCEPTION_FEATURES, 0, 0);
+    struct gc_tensor *fw =
+        param(m, "fc", "weight", 2, GC_INCEPTION_CLASSES, GC_INCEPTION_FEATURES, 0, 0);
     struct gc_tensor *fb = param(m, "fc", "bias", 1, GC_INCEPTION_CLASSES, 0, 0, 0);
     m->unbiased = gc_matmul(g, m->features, fw, false, true);
     m->logits = gc_linear(g, m->features, fw, fb);
@@ -259,7 +259,8 @@ gc_status gc_inception_load(struct gc_inception *m, const char *path)
         struct gc_tensor *p = gc_param_group_at(m->grp, i);
         int64_t shape[4];
         int nd = gc_tensor_ndim(p);
-        for (int d = 0; d < nd; d++) shape[d] = gc_tensor_dim(p, d);
+        for (int d = 0; d < nd; d++)
+            shape[d] = gc_tensor_dim(p, d);
         s = gc_safetensors_read_f32(st, gc_tensor_name(p), all + off, nd, shape);
         off += gc_tensor_numel(p);
     }
@@ -305,7 +306,8 @@ gc_status gc_inception_run(struct gc_inception *m, const float *x, int64_t n, fl
     }
     int64_t rest = n - full;
     memcpy(m->xbuf, x + full * img, sizeof(float) * (size_t)(rest * img));
-    for (int64_t i = rest; i < b; i++) memcpy(m->xbuf + i * img, x, sizeof(float) * (size_t)img);
+    for (int64_t i = rest; i < b; i++)
+        memcpy(m->xbuf + i * img, x, sizeof(float) * (size_t)img);
     s = gc_inception_forward(m, m->xbuf, m->fbuf, NULL, m->lbuf);
     if (s == GC_OK && features)
         memcpy(features + full * F, m->fbuf, sizeof(float) * (size_t)(rest * F));

@@ -95,8 +95,8 @@ static gc_status max_pool_forward(struct gc_exec *ex, const struct gc_tensor *t)
     const struct gc_tensor *x = t->in[1], *small = fwd ? t : t->in[0];
     struct pool_params p = pool_of(t);
     struct gc_buf y = gc__exec_buf(ex, t), a = gc__exec_buf(ex, t->in[0]), b = gc__exec_buf(ex, x);
-    cl_int4 xs = {{(cl_int)x->shape[0], (cl_int)x->shape[1], (cl_int)x->shape[2],
-                   (cl_int)x->shape[3]}};
+    cl_int4 xs = {
+        {(cl_int)x->shape[0], (cl_int)x->shape[1], (cl_int)x->shape[2], (cl_int)x->shape[3]}};
     cl_int4 g = {{p.k, p.s, p.p, 0}};
     cl_int oh = (cl_int)small->shape[2], ow = (cl_int)small->shape[3];
     struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem), GC_KA(a.off), GC_KA(b.mem),
@@ -104,8 +104,8 @@ static gc_status max_pool_forward(struct gc_exec *ex, const struct gc_tensor *t)
     return gc__launch_1d(ex, k, 10, args, t->numel);
 }
 
-static struct gc_tensor *pool_node(struct gc_graph *g, enum gc_op op, int n_in,
-                                   struct gc_tensor *a, struct gc_tensor *b, struct pool_params p)
+static struct gc_tensor *pool_node(struct gc_graph *g, enum gc_op op, int n_in, struct gc_tensor *a,
+                                   struct gc_tensor *b, struct pool_params p)
 {
     if (p.k < 1 || p.k > 64 || p.s < 1 || p.s > 64 || p.p < 0 || 2 * p.p > p.k)
         return gc__graph_fail(g, GC_INVALID_ARG,
@@ -124,8 +124,8 @@ struct gc_tensor *gc_max_pool2d(struct gc_graph *g, struct gc_tensor *x, int k, 
     return pool_node(g, GC_OP_MAX_POOL, 2, x, x, (struct pool_params){k, stride, pad, 0, 0, 0});
 }
 
-struct gc_tensor *gc_max_pool2d_select(struct gc_graph *g, struct gc_tensor *v,
-                                       struct gc_tensor *x, int k, int stride, int pad)
+struct gc_tensor *gc_max_pool2d_select(struct gc_graph *g, struct gc_tensor *v, struct gc_tensor *x,
+                                       int k, int stride, int pad)
 {
     return pool_node(g, GC_OP_MAX_POOL, 2, v, x, (struct pool_params){k, stride, pad, 0, 0, 0});
 }
@@ -307,8 +307,8 @@ static struct gc_tensor *resize_node(struct gc_graph *g, enum gc_op op, struct g
                                      int w)
 {
     if (h < 1 || w < 1 || h > 16384 || w > 16384)
-        return gc__graph_fail(g, GC_INVALID_ARG, "%s: size %dx%d outside 1..16384",
-                              gc__op_name(op), h, w);
+        return gc__graph_fail(g, GC_INVALID_ARG, "%s: size %dx%d outside 1..16384", gc__op_name(op),
+                              h, w);
     if (!x) return gc__graph_fail(g, GC_INVALID_ARG, "%s: NULL input", gc__op_name(op));
     union gc_op_params u;
     memset(&u, 0, sizeof u);
@@ -332,8 +332,8 @@ static gc_status resize_backward(struct gc_graph *g, struct gc_tensor *t, struct
                                  const bool *need, struct gc_tensor **dx)
 {
     (void)need;
-    enum gc_op adj = t->op == GC_OP_RESIZE_BILINEAR ? GC_OP_RESIZE_BILINEAR_BACKWARD
-                                                     : GC_OP_RESIZE_BILINEAR;
+    enum gc_op adj =
+        t->op == GC_OP_RESIZE_BILINEAR ? GC_OP_RESIZE_BILINEAR_BACKWARD : GC_OP_RESIZE_BILINEAR;
     dx[0] = resize_node(g, adj, dy, (int)t->in[0]->shape[2], (int)t->in[0]->shape[3]);
     return gc_graph_status(g);
 }
@@ -350,10 +350,9 @@ const struct gc_op_desc gc__op_desc_resize_bilinear = {.name = "resize_bilinear"
                                                        .backward = resize_backward,
                                                        .flops = resize_flops};
 
-const struct gc_op_desc gc__op_desc_resize_bilinear_backward = {
-    .name = "resize_bilinear_backward",
-    .program = "pool",
-    .infer = resize_infer,
-    .forward = resize_forward,
-    .backward = resize_backward,
-    .flops = resize_flops};
+const struct gc_op_desc gc__op_desc_resize_bilinear_backward = {.name = "resize_bilinear_backward",
+                                                                .program = "pool",
+                                                                .infer = resize_infer,
+                                                                .forward = resize_forward,
+                                                                .backward = resize_backward,
+                                                                .flops = resize_flops};

@@ -15,8 +15,8 @@ int64_t gc_pref_pooled(int64_t n, int k, int s, int p);
 void gc_pref_max_pool(const float *v, const float *x, const int64_t xs[4], int k, int s, int p,
                       float *y);
 /* dv (N, C, H, W): dy added at each window's argmax of x. */
-void gc_pref_max_pool_vjp(const float *dy, const float *x, const int64_t xs[4], int k, int s,
-                          int p, float *dv);
+void gc_pref_max_pool_vjp(const float *dy, const float *x, const int64_t xs[4], int k, int s, int p,
+                          float *dv);
 void gc_pref_avg_pool(const float *x, const int64_t xs[4], int k, int s, int p, bool include_pad,
                       float *y);
 void gc_pref_avg_pool_vjp(const float *dy, const int64_t xs[4], int k, int s, int p,
