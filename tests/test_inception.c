@@ -223,7 +223,7 @@ static void test_bad_weights(void **state)
     int fd = mkstemp(path);
     assert_true(fd >= 0);
     close(fd);
-    float w[32 * 3 * 3 * 2];
+    float w[32 * 3 * 3 * 3];
     memset(w, 0, sizeof w);
     struct gc_st_tensor t = {.name = "Conv2d_1a_3x3.conv.weight", .dtype = GC_ST_F32, .ndim = 4,
                              .shape = {32, 3, 3, 3}, .data = w, .nbytes = sizeof(float) * 864};
