@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /* `gan-cl eval --real fashion-mnist[:class]|DIR --fake CHECKPOINT|RUN_DIR|DIR|
- * fashion-mnist-test[:class] [--n 10000] [--json]`: features of n real and n
- * generated images from the fmnist classifier (include/gancl/classifier.h),
- * then FID, KID, precision, recall, density, coverage and IS (host/eval/),
- * every score labelled "(fmnist)". Real images are a seeded sample of the
- * Fashion-MNIST split or of an image folder; generated ones come from seeded
- * Philox latents through gc_gan_sample, or from a folder of images. Every
- * image is brought to the classifier's 32x32 [-1, 1] frame by the rules of
- * eval_frame.h (28x28 padded by 2, other sizes Resize + CenterCrop to 32,
- * colour to grey). */
+ * fashion-mnist-test[:class] [--n 10000] [--features fmnist|inception:FILE] [--json]`:
+ * features of n real and n generated images from the fmnist classifier
+ * (include/gancl/classifier.h) or pytorch-fid's Inception-v3
+ * (include/gancl/inception.h; eval_features.c picks), then FID, KID,
+ * precision, recall, density, coverage and IS (host/eval/), every score
+ * labelled with the network ("(fmnist)", "(inception)"). Real images are a
+ * seeded sample of the Fashion-MNIST split or of an image folder; generated
+ * ones come from seeded Philox latents through gc_gan_sample, or from a folder
+ * of images. Every image is brought to the classifier's 32x32 [-1, 1] frame by
+ * the rules of eval_frame.h (28x28 padded by 2, other sizes Resize +
+ * CenterCrop to 32, colour to grey). */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "eval_features.h"
 #include "gancl/alloc.h"
 #include "gancl/classifier.h"
 #include "gancl/eval.h"
@@ -30,7 +33,7 @@
 #define IMG (GC_CLF_SIZE * GC_CLF_SIZE)
 
 struct eval_opts {
-    const char *real, *fake, *weights, *device, *data;
+    const char *real, *fake, *weights, *device, *data, *features;
     long n;
     uint64_t seed;
     int json;
@@ -40,8 +43,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: gan-cl eval --fake CHECKPOINT|RUN_DIR|DIR [options]\n\n"
-            "Scores a generator against real images with the fmnist feature network\n"
-            "(scores are labelled \"(fmnist)\"; they are not Inception scores).\n\n"
+            "Scores a generator against real images with a feature network: fmnist\n"
+            "(default; scores labelled \"(fmnist)\", they are not Inception scores) or\n"
+            "pytorch-fid's Inception-v3 (labelled \"(inception)\").\n\n"
             "  --real SPEC      fashion-mnist[:class] (training set, default),\n"
             "                   fashion-mnist-test[:class], or a folder of images\n"
             "  --fake X         a gan-cl checkpoint, a run folder (its latest checkpoint),\n"
@@ -53,6 +57,8 @@ static void usage(FILE *f)
             "  --n N            samples of each side (default 10000; a smaller folder: all)\n"
             "  --seed S         seed of the real subset and of the latents (default 0)\n"
             "  --json           one JSON object instead of a table\n"
+            "  --features NET   fmnist (default) or inception:FILE, FILE the safetensors\n"
+            "                   tools/convert_fid_inception.py makes from pytorch-fid's .pth\n"
             "  --weights FILE   classifier weights (default models/fmnist_classifier.safetensors)\n"
             "  --data DIR       Fashion-MNIST directory (default: the system's)\n"
             "  --device SEL     OpenCL device (default: best GPU, else CPU)\n");
@@ -65,6 +71,7 @@ static int parse(int argc, char **argv, struct eval_opts *o)
         {"n", required_argument, NULL, 'n'},    {"seed", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},       {"weights", required_argument, NULL, 'w'},
         {"data", required_argument, NULL, 'D'}, {"device", required_argument, NULL, 'd'},
+        {"features", required_argument, NULL, 'F'},
         {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -79,6 +86,9 @@ static int parse(int argc, char **argv, struct eval_opts *o)
             break;
         case 'w':
             o->weights = optarg;
+            break;
+        case 'F':
+            o->features = optarg;
             break;
         case 'D':
             o->data = optarg;
@@ -253,31 +263,34 @@ static gc_status generate(const struct eval_opts *o, struct gc_device *dev, cons
     return s;
 }
 
-static void print_scores(const struct eval_opts *o, const char *real, const char *fake,
-                         const char *model, int64_t nr, int64_t nf, const struct gc_eval_scores *r,
-                         double secs)
+static void print_scores(const struct eval_opts *o, const char *net, const char *real,
+                         const char *fake, const char *model, int64_t nr, int64_t nf,
+                         const struct gc_eval_scores *r, double secs)
 {
     if (o->json) {
-        printf("{\"features\": \"fmnist\", \"real\": \"%s\", \"fake\": \"%s\", \"model\": \"%s\", "
+        printf("{\"features\": \"%s\", \"real\": \"%s\", \"fake\": \"%s\", \"model\": \"%s\", "
                "\"n_real\": %lld, \"n_fake\": %lld, \"fid\": %.6f, \"kid_mean\": %.8f, "
                "\"kid_std\": %.8f, \"kid_subsets\": %d, \"kid_subset_size\": %lld, "
                "\"precision\": %.6f, \"recall\": %.6f, \"density\": %.6f, \"coverage\": %.6f, "
                "\"is_mean\": %.6f, \"is_std\": %.6f, \"seconds\": %.2f}\n",
-               real, fake, model, (long long)nr, (long long)nf, r->fid, r->kid_mean, r->kid_std,
+               net, real, fake, model, (long long)nr, (long long)nf, r->fid, r->kid_mean, r->kid_std,
                r->kid_subsets, (long long)r->kid_subset_size, r->prdc.precision, r->prdc.recall,
                r->prdc.density, r->prdc.coverage, r->is_mean, r->is_std, secs);
         return;
     }
-    printf("real %s (%lld) vs %s%s%s (%lld), fmnist features\n", real, (long long)nr, fake,
-           *model ? " " : "", model, (long long)nf);
-    printf("  FID (fmnist)              %12.4f\n", r->fid);
-    printf("  KID (fmnist)              %12.6f +- %.6f  (%d subsets of %lld)\n", r->kid_mean,
+    printf("real %s (%lld) vs %s%s%s (%lld), %s features\n", real, (long long)nr, fake,
+           *model ? " " : "", model, (long long)nf, net);
+    char l[64];
+#define ROW(what) (snprintf(l, sizeof l, what, net), l)
+    printf("  %-26s%12.4f\n", ROW("FID (%s)"), r->fid);
+    printf("  %-26s%12.6f +- %.6f  (%d subsets of %lld)\n", ROW("KID (%s)"), r->kid_mean,
            r->kid_std, r->kid_subsets, (long long)r->kid_subset_size);
-    printf("  precision (fmnist, k=3)   %12.4f\n", r->prdc.precision);
-    printf("  recall (fmnist, k=3)      %12.4f\n", r->prdc.recall);
-    printf("  density (fmnist, k=5)     %12.4f\n", r->prdc.density);
-    printf("  coverage (fmnist, k=5)    %12.4f\n", r->prdc.coverage);
-    printf("  IS (fmnist, 10 splits)    %12.4f +- %.4f\n", r->is_mean, r->is_std);
+    printf("  %-26s%12.4f\n", ROW("precision (%s, k=3)"), r->prdc.precision);
+    printf("  %-26s%12.4f\n", ROW("recall (%s, k=3)"), r->prdc.recall);
+    printf("  %-26s%12.4f\n", ROW("density (%s, k=5)"), r->prdc.density);
+    printf("  %-26s%12.4f\n", ROW("coverage (%s, k=5)"), r->prdc.coverage);
+    printf("  %-26s%12.4f +- %.4f\n", ROW("IS (%s, 10 splits)"), r->is_mean, r->is_std);
+#undef ROW
     printf("  %.1f s\n", secs);
 }
 
@@ -286,17 +299,15 @@ static gc_status run(const struct eval_opts *o)
     double t0 = gc_app_now();
     const char *real = o->real ? o->real : "fashion-mnist";
     struct gc_device *dev = NULL;
-    struct gc_classifier *net = NULL;
+    struct gc_app_features net = {0};
     float *xr = NULL, *xf = NULL, *fr = NULL, *ff = NULL, *lf = NULL;
     int64_t nr = 0, nf = 0;
-    char wpath[4096], ckpt[4096], note[512], model[64] = "";
+    char ckpt[4096], note[512], model[64] = "";
     enum gc_fmnist_split sp;
     int cls;
-    gc_status s = gc_app_model_path(o->weights, wpath, sizeof wpath);
-    if (s == GC_OK) s = gc_device_open(o->device, NULL, &dev, note, sizeof note);
+    gc_status s = gc_device_open(o->device, NULL, &dev, note, sizeof note);
     if (s == GC_OK) gc_app_tune_load(dev);
-    if (s == GC_OK) s = gc_classifier_create(dev, 500, false, 0, 0, &net);
-    if (s == GC_OK) s = gc_classifier_load(net, wpath);
+    if (s == GC_OK) s = gc_app_features_open(&net, o->features, o->weights, dev);
     if (s == GC_OK) s = load_real(o, real, o->seed * 2 + 1, &xr, &nr);
     gc_status rs;
     if (s == GC_OK && real_spec(o->fake, &sp, &cls, &rs)) {
@@ -308,24 +319,24 @@ static gc_status run(const struct eval_opts *o)
         nf = o->n;
     }
     if (s == GC_OK) {
-        fr = gc_malloc(sizeof(float) * (size_t)(nr * GC_CLF_FEATURES));
-        ff = gc_malloc(sizeof(float) * (size_t)(nf * GC_CLF_FEATURES));
-        lf = gc_malloc(sizeof(float) * (size_t)(nf * GC_CLF_CLASSES));
+        fr = gc_malloc(sizeof(float) * (size_t)(nr * net.dim));
+        ff = gc_malloc(sizeof(float) * (size_t)(nf * net.dim));
+        lf = gc_malloc(sizeof(float) * (size_t)(nf * net.classes));
         if (!fr || !ff || !lf) s = gc_error(GC_NOMEM, "eval: out of host memory");
     }
-    if (s == GC_OK) s = gc_classifier_run(net, xr, nr, fr, NULL);
-    if (s == GC_OK) s = gc_classifier_run(net, xf, nf, ff, lf);
+    if (s == GC_OK) s = gc_app_features_run(&net, xr, nr, 1, GC_CLF_SIZE, GC_CLF_SIZE, fr, NULL);
+    if (s == GC_OK) s = gc_app_features_run(&net, xf, nf, 1, GC_CLF_SIZE, GC_CLF_SIZE, ff, lf);
     double t1 = gc_app_now();
     struct gc_eval_scores r;
-    if (s == GC_OK) s = gc_eval_all(fr, nr, ff, nf, GC_CLF_FEATURES, lf, GC_CLF_CLASSES, &r);
+    if (s == GC_OK) s = gc_eval_all(fr, nr, ff, nf, net.dim, lf, net.classes, &r);
     if (s == GC_OK) {
         if (!o->json)
             fprintf(stderr, "gan-cl eval: images and features %.1f s, metrics %.1f s\n", t1 - t0,
                     gc_app_now() - t1);
-        print_scores(o, real, o->fake, model, nr, nf, &r, gc_app_now() - t0);
+        print_scores(o, net.label, real, o->fake, model, nr, nf, &r, gc_app_now() - t0);
     }
     gc_free(xr), gc_free(xf), gc_free(fr), gc_free(ff), gc_free(lf);
-    gc_classifier_destroy(net);
+    gc_app_features_close(&net);
     gc_device_destroy(dev);
     return s;
 }

@@ -55,6 +55,13 @@
     X(PAD_BACKWARD, pad_backward, pad)                                                             \
     X(UPSAMPLE_NEAREST, upsample_nearest, pad)                                                     \
     X(SUM_POOL, sum_pool, pad)                                                                     \
+    /* pooling and bilinear resizing (pool.c): each pair is closed under autodiff */              \
+    X(MAX_POOL, max_pool, pool)                                                                    \
+    X(MAX_POOL_BACKWARD, max_pool_backward, pool)                                                  \
+    X(AVG_POOL, avg_pool, pool)                                                                    \
+    X(AVG_POOL_BACKWARD, avg_pool_backward, pool)                                                  \
+    X(RESIZE_BILINEAR, resize_bilinear, pool)                                                      \
+    X(RESIZE_BILINEAR_BACKWARD, resize_bilinear_backward, pool)                                    \
     X(NORM_STATS, norm_stats, norm)                                                                \
     X(NORM_APPLY, norm_apply, norm)                                                                \
     X(NORM_RUNNING_UPDATE, norm_running_update, norm)                                              \

@@ -38,6 +38,42 @@ struct gc_tensor *gc_upsample_nearest(struct gc_graph *g, struct gc_tensor *x, i
  * (N, C, kH, kW) -> (N, C, H, W); H and W must be multiples of k. */
 struct gc_tensor *gc_sum_pool(struct gc_graph *g, struct gc_tensor *x, int k);
 
+/* ---- pooling and bilinear resizing (host/ops/pool.c) ---------------------- */
+/* Square windows of k x k, stride s, padding p (1 <= k, s <= 64, 2p <= k);
+ * output (H + 2p - k) / s + 1 per axis (PyTorch, ceil_mode=False).
+ * F.max_pool2d(x, k, s, p): padding never wins; ties go to the first maximum
+ * in row-major window order and NaN wins, as PyTorch's CPU kernel. Its
+ * gradient routes dy to each window's argmax. */
+struct gc_tensor *gc_max_pool2d(struct gc_graph *g, struct gc_tensor *x, int k, int stride,
+                                int pad);
+/* The op max_pool2d is made of: v (shape of x) read at the argmax of x's
+ * windows, so gc_max_pool2d(x) = gc_max_pool2d_select(x, x). Differentiable
+ * in v; x only selects (zero gradient). */
+struct gc_tensor *gc_max_pool2d_select(struct gc_graph *g, struct gc_tensor *v,
+                                       struct gc_tensor *x, int k, int stride, int pad);
+/* Its adjoint in v: dy (pooled size) added at each window's argmax of x,
+ * (N, C, H, W) like x. Its own gradient in dy is gc_max_pool2d_select. */
+struct gc_tensor *gc_max_pool2d_backward(struct gc_graph *g, struct gc_tensor *dy,
+                                         struct gc_tensor *x, int k, int stride, int pad);
+/* F.avg_pool2d(x, k, s, p, count_include_pad=...): with false the divisor is
+ * the number of input elements in the window (pytorch-fid's Inception), with
+ * true the window clipped to the padded input (PyTorch's default). */
+struct gc_tensor *gc_avg_pool2d(struct gc_graph *g, struct gc_tensor *x, int k, int stride, int pad,
+                                bool count_include_pad);
+/* The adjoint (gradient) of gc_avg_pool2d on an (h, w) input: dy (pooled
+ * size) -> (N, C, h, w). Its own gradient is gc_avg_pool2d. */
+struct gc_tensor *gc_avg_pool2d_backward(struct gc_graph *g, struct gc_tensor *dy, int h, int w,
+                                         int k, int stride, int pad, bool count_include_pad);
+/* F.interpolate(x, size=(oh, ow), mode="bilinear", align_corners=False,
+ * antialias=False): (N, C, H, W) -> (N, C, oh, ow), any sizes (up or down),
+ * source coordinates in float as PyTorch's CPU kernel computes them. */
+struct gc_tensor *gc_resize_bilinear(struct gc_graph *g, struct gc_tensor *x, int oh, int ow);
+/* The adjoint (gradient) of gc_resize_bilinear back to (h, w): dy (N, C, OH,
+ * OW) -> (N, C, h, w), the transposed interpolation weights. Its own gradient
+ * is gc_resize_bilinear. */
+struct gc_tensor *gc_resize_bilinear_backward(struct gc_graph *g, struct gc_tensor *dy, int h,
+                                              int w);
+
 /* ---- normalisation (host/ops/norm.c) ------------------------------------- */
 /* Which elements share one mean/variance. */
 enum gc_norm_kind {

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""PyTorch reference for tests/test_inception.c: pytorch-fid's own
+Inception-v3 (pytorch_fid.inception.InceptionV3, use_fid_inception=True,
+resize_input and normalize_input on, the 2048-d pool block) with random
+weights, on a few small images.
+
+pytorch-fid builds the network in fid_inception_v3() and then downloads its
+weights; here the download is replaced by Philox weights (the network code
+is pytorch-fid's, unchanged): load_state_dict_from_url returns nothing and
+Module.load_state_dict, for that one call, fills the module's own tensors.
+Tensor NAME (a state_dict name) is drawn from Philox (tools/philox.py =
+include/gancl/philox.h) with seed WEIGHT_SEED and stream fnv1a32(NAME), in
+double, rounded once to float32:
+    *.conv.weight        uniform [-a, a), a = sqrt(6 / fan_in) (He-uniform)
+    *.bn.weight          uniform [0.5, 1.5)       *.bn.bias   uniform [-0.2, 0.2)
+    *.bn.running_mean    uniform [-0.2, 0.2)      *.bn.running_var uniform [0.5, 1.5)
+    fc.weight            uniform [-a, a), a = sqrt(3 / 2048)   fc.bias uniform [-0.1, 0.1)
+tests/test_inception.c draws the same. Images: case i of CASES, uniform [0, 1)
+from seed IMAGE_SEED + i, stream 0 (gray cases have one channel, which
+gan-cl repeats to three; here the repeat is done before the network).
+
+Stored (tests/fixtures/inception.gcf): per case, the features (N, 2048)
+whole, and SAMPLES values of logits = fc(features) and of logits_unbiased =
+features W^T (torch-fidelity's IS input) at flat indices (k * 2654435761) mod
+numel, all in float32 as pytorch-fid computes them. The float64 run of the
+same network is printed for scale (not stored).
+
+--pth FILE also saves the Inception3 state_dict with torch.save (as
+pytorch-fid's published pt_inception-2015-12-05-6726825d.pth is laid out),
+the input of tools/convert_fid_inception.py (tools/check-inception).
+
+Needs torch, torchvision and pytorch-fid (tools/check-inception makes a venv).
+Usage: python tools/gen_inception_fixtures.py [--out DIR] [--pth FILE]
+"""
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from philox import philox_uniform  # noqa: E402
+
+import pytorch_fid.inception as pfi  # noqa: E402
+
+WEIGHT_SEED = 2015
+IMAGE_SEED = 1205
+SAMPLES = 128
+SAMPLE_MUL = 2654435761
+# name, (N, C, H, W): odd sizes up and down from 299, gray and RGB
+CASES = [("rgb", (2, 3, 37, 53)), ("gray", (1, 1, 28, 28))]
+
+
+def fnv1a32(s):
+    h = 0x811C9DC5
+    for b in s.encode():
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def weight_range(name, shape):
+    if name.endswith(".conv.weight"):
+        a = math.sqrt(6.0 / (shape[1] * shape[2] * shape[3]))
+        return -a, a
+    if name == "fc.weight":
+        a = math.sqrt(3.0 / shape[1])
+        return -a, a
+    if name == "fc.bias":
+        return -0.1, 0.1
+    return {"weight": (0.5, 1.5), "bias": (-0.2, 0.2), "running_mean": (-0.2, 0.2),
+            "running_var": (0.5, 1.5)}[name.rsplit(".", 1)[1]]
+
+
+def philox_tensor(name, shape):
+    lo, hi = weight_range(name, shape)
+    n = int(np.prod(shape))
+    u = philox_uniform(WEIGHT_SEED, fnv1a32(name), 0, n)
+    return torch.from_numpy((lo + (hi - lo) * u).astype(np.float32).reshape(shape))
+
+
+def build():
+    """pytorch-fid's InceptionV3 (FID variant) and its Inception3, Philox weights."""
+    built = {}
+    real_load = torch.nn.Module.load_state_dict
+
+    def fill(self, state_dict, strict=True, assign=False):
+        with torch.no_grad():
+            for name, t in self.state_dict().items():
+                if t.is_floating_point():
+                    t.copy_(philox_tensor(name, tuple(t.shape)))
+        built["inception3"] = self
+
+    pfi.load_state_dict_from_url = lambda *a, **k: None
+    torch.nn.Module.load_state_dict = fill
+    try:
+        model = pfi.InceptionV3([pfi.InceptionV3.BLOCK_INDEX_BY_DIM[2048]], resize_input=True,
+                                normalize_input=True, use_fid_inception=True)
+    finally:
+        torch.nn.Module.load_state_dict = real_load
+    return model.eval(), built["inception3"].eval()
+
+
+def run(model, inc3, x):
+    with torch.no_grad():
+        f = model(x)[0].flatten(1)
+        w, b = inc3.fc.weight, inc3.fc.bias
+        return f, F.linear(f, w, b), f @ w.T
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="tests/fixtures")
+    ap.add_argument("--pth")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    model, inc3 = build()
+    if args.pth:
+        torch.save(inc3.state_dict(), args.pth)
+    path = os.path.join(args.out, "inception.gcf")
+    with open(path, "w") as fx:
+        fx.write("GCFIX 1\n# pytorch-fid InceptionV3 (FID variant), Philox weights: features,"
+                 " sampled logits\n# generated by: python tools/gen_inception_fixtures.py\n")
+        fx.write("# torch %s, pytorch-fid %s, float32 on CPU\n"
+                 % (torch.__version__, getattr(pfi, "__version__", "0.3.0")))
+        for i, (name, shape) in enumerate(CASES):
+            n = int(np.prod(shape))
+            x = (philox_uniform(IMAGE_SEED + i, 0, 0, n)).astype(np.float32).reshape(shape)
+            xt = torch.from_numpy(x)
+            if shape[1] == 1:
+                xt = xt.repeat(1, 3, 1, 1)
+            outs = run(model, inc3, xt)
+            ref = run(model.double(), inc3.double(), xt.double())
+            model.float(), inc3.float()
+            for tag, a, r in zip(("features", "logits", "logits_unbiased"), outs, ref):
+                a = a.numpy()
+                err = np.abs(a - r.numpy()).max() / np.abs(r.numpy()).max()
+                print("%s %s: max |float32 - float64| / max |float64| = %.2e (max |y| %.3g)"
+                      % (name, tag, err, np.abs(a).max()))
+                if tag != "features":
+                    flat = a.reshape(-1)
+                    a = flat[[(k * SAMPLE_MUL) % flat.size for k in range(SAMPLES)]]
+                fx.write("tensor %s_%s %d %s\n" % (name, tag, a.ndim, " ".join(map(str, a.shape))))
+                flat = a.reshape(-1)
+                for j in range(0, flat.size, 8):
+                    fx.write(" ".join("%.9g" % v for v in flat[j:j + 8]) + "\n")
+    print("wrote", path)
+
+
+if __name__ == "__main__":
+    main()
