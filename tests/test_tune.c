@@ -106,7 +106,7 @@ static void test_wrong_candidate_rejected(void **state)
     struct gc_tune_row row;
     corrupt_calls = 0, corrupt_at = 2, interrupt_at = 0, stop = 0;
     gc__tune_test_corrupt = corrupt;
-    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &r, path, &opt, &row));
+    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &r, path, &opt, &row, NULL));
     struct gc_tune_shape sh;
     gc__tune_shape_of(&d, &sh);
     int w = gc__tune_record_find(&r, &sh, &corrupted), b = gc__tune_record_best(&r, &sh);
@@ -125,7 +125,7 @@ static void test_wrong_candidate_rejected(void **state)
     corrupt_at = 0, reruns = 0;
     int64_t before = gc__tune_evals_total;
     opt = search_opts(3);
-    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &again, path, &opt, &row));
+    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &again, path, &opt, &row, NULL));
     assert_true(gc__tune_evals_total - before >= 1);
     w = gc__tune_record_find(&again, &sh, &corrupted);
     assert_true(w >= 0);
@@ -149,10 +149,10 @@ static void test_interrupted_tune_resumes(void **state)
     gc__tune_test_corrupt = corrupt;
     corrupt_calls = 0, corrupt_at = 0, interrupt_at = 3, stop = 0; /* 2 for shape 0, then stop */
     struct gc_tune_search opt = search_opts(2);
-    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[0], &r, path, &opt, &row));
+    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[0], &r, path, &opt, &row, NULL));
     assert_false(row.resumed);
     opt = search_opts(2);
-    assert_int_equal(gc__tune_gemm_shape(dev, &shapes[1], &r, path, &opt, &row), GC_INTERRUPTED);
+    assert_int_equal(gc__tune_gemm_shape(dev, &shapes[1], &r, path, &opt, &row, NULL), GC_INTERRUPTED);
     gc__tune_record_free(&r);
     gc_clear_error();
 
@@ -161,11 +161,11 @@ static void test_interrupted_tune_resumes(void **state)
     gc_assert_ok(gc__tune_record_load(path, &again));
     stop = 0, interrupt_at = 0, corrupt_calls = 0;
     opt = search_opts(2);
-    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[0], &again, path, &opt, &row));
+    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[0], &again, path, &opt, &row, NULL));
     assert_true(row.resumed);
     assert_int_equal(corrupt_calls, 0);
     opt = search_opts(2);
-    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[1], &again, path, &opt, &row));
+    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[1], &again, path, &opt, &row, NULL));
     assert_false(row.resumed);
     assert_int_equal(corrupt_calls, 2);
     gc__tune_test_corrupt = NULL;
