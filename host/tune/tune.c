@@ -182,8 +182,9 @@ static gc_status tune_shapes(struct gc_device *dev, const struct gc_tune_options
 {
     gc_status s = GC_OK;
     /* One CLBlast parameter set costs a program build: CLBLAST_BUILD_S on CPUs until the first
-     * is measured, about a second on GPUs. */
-    double clb_build = dev->info.type == GC_DEVICE_CPU ? CLBLAST_BUILD_S : 2;
+     * is measured, about a second on GPUs. Asked for explicitly, the first set is tried
+     * whatever it costs, and its measured build paces the rest. */
+    double clb_build = o->clblast > 0 ? 0 : dev->info.type == GC_DEVICE_CPU ? CLBLAST_BUILD_S : 2;
     for (int i = 0; i < n && s == GC_OK; i++) {
         double now = gc__tune_clock(), share = (end - now) / (n - i);
         bool clb = o->clblast > 0 || (o->clblast < 0 && (dev->info.type != GC_DEVICE_CPU || share >= clb_build));
