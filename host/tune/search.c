@@ -271,7 +271,7 @@ static void climb(struct search *s, gc_status *st)
     while (moved && *st == GC_OK && !out_of_time(s)) {
         moved = false;
         int bi = best_index(s);
-        if (bi < 0 || s->seen[bi].cfg.impl == GC_GEMM_CLBLAST) return;
+        if (bi < 0 || s->seen[bi].cfg.impl == GC_GEMM_CLBLAST || s->opt->clblast == 2) return;
         struct cand best = s->seen[bi];
         int order[2 * 16], n = 0;
         for (int i = 0; i < gc__gemm_tunable_count; i++)
