@@ -3,6 +3,8 @@
  * interrupted tune resumes without re-measuring finished shapes; the record round-trips
  * through its file and the lookup's fallback chain (own device -> same device, other driver
  * -> same vendor and type -> defaults); a changed kernel source invalidates an entry.
+ * CLBlast's own parameter sets: the validity rules, a wrong set rejected and recorded and
+ * never re-run, the build-time budget, and a recorded set applied by the GEMM default path.
  * Records go to a temporary $XDG_CACHE_HOME whose programs/ links to the real program cache
  * (the candidates' kernels are the ones every other test builds). */
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "cl/cache.h"
+#include "cl/clblast.h"
 #include "gancl/alloc.h"
 #include "harness.h"
 #include "tune/lookup.h"
@@ -106,7 +109,7 @@ static void test_wrong_candidate_rejected(void **state)
     struct gc_tune_row row;
     corrupt_calls = 0, corrupt_at = 2, interrupt_at = 0, stop = 0;
     gc__tune_test_corrupt = corrupt;
-    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &r, path, &opt, &row));
+    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &r, path, &opt, &row, NULL));
     struct gc_tune_shape sh;
     gc__tune_shape_of(&d, &sh);
     int w = gc__tune_record_find(&r, &sh, &corrupted), b = gc__tune_record_best(&r, &sh);
@@ -125,7 +128,7 @@ static void test_wrong_candidate_rejected(void **state)
     corrupt_at = 0, reruns = 0;
     int64_t before = gc__tune_evals_total;
     opt = search_opts(3);
-    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &again, path, &opt, &row));
+    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &again, path, &opt, &row, NULL));
     assert_true(gc__tune_evals_total - before >= 1);
     w = gc__tune_record_find(&again, &sh, &corrupted);
     assert_true(w >= 0);
@@ -149,10 +152,10 @@ static void test_interrupted_tune_resumes(void **state)
     gc__tune_test_corrupt = corrupt;
     corrupt_calls = 0, corrupt_at = 0, interrupt_at = 3, stop = 0; /* 2 for shape 0, then stop */
     struct gc_tune_search opt = search_opts(2);
-    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[0], &r, path, &opt, &row));
+    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[0], &r, path, &opt, &row, NULL));
     assert_false(row.resumed);
     opt = search_opts(2);
-    assert_int_equal(gc__tune_gemm_shape(dev, &shapes[1], &r, path, &opt, &row), GC_INTERRUPTED);
+    assert_int_equal(gc__tune_gemm_shape(dev, &shapes[1], &r, path, &opt, &row, NULL), GC_INTERRUPTED);
     gc__tune_record_free(&r);
     gc_clear_error();
 
@@ -161,11 +164,11 @@ static void test_interrupted_tune_resumes(void **state)
     gc_assert_ok(gc__tune_record_load(path, &again));
     stop = 0, interrupt_at = 0, corrupt_calls = 0;
     opt = search_opts(2);
-    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[0], &again, path, &opt, &row));
+    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[0], &again, path, &opt, &row, NULL));
     assert_true(row.resumed);
     assert_int_equal(corrupt_calls, 0);
     opt = search_opts(2);
-    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[1], &again, path, &opt, &row));
+    gc_assert_ok(gc__tune_gemm_shape(dev, &shapes[1], &again, path, &opt, &row, NULL));
     assert_false(row.resumed);
     assert_int_equal(corrupt_calls, 2);
     gc__tune_test_corrupt = NULL;
@@ -272,6 +275,231 @@ static void test_stale_source_hash_invalidates(void **state)
     gc__tune_record_free(&r);
 }
 
+/* ---- CLBlast parameter sets ---- */
+
+static void test_clblast_rules(void **state)
+{
+    (void)state;
+    struct gc_clblast_params def, p;
+    gc_assert_ok(gc__clblast_defaults(dev, &def));
+    assert_true(def.set);
+    const struct gc_device_info *real = gc_device_get_info(dev);
+    gc_assert_ok(gc__clblast_params_check(real, &def));
+    struct gc_tune_shape sh = {.m = 37, .n = 29, .k = 23, .batch = 1};
+    int n = 0;
+    for (int i = 0; gc__tune_clblast_likely(real, &def, &sh, i, &p); i++, n++) {
+        gc_assert_ok(gc__clblast_params_check(real, &p));
+        assert_false(gc__clblast_params_eq(&p, &def)); /* each differs from the defaults */
+    }
+    assert_true(n >= 5);
+    /* A small device: 64 work-items, 16 KB of local memory. */
+    struct gc_device_info small = *real;
+    small.max_work_group = 64;
+    small.local_mem = 16384;
+    p = def;
+    int x0[GC_CLB_XGEMM_COUNT] = {0, 1, 32, 2, 8, 8, 64, 8, 8, 64, 1, 1, 0, 0, 4, 4};
+    int d0[GC_CLB_DIRECT_COUNT] = {2, 8, 8, 8, 8, 1, 1, 4, 4, 32};
+    memcpy(p.xgemm, x0, sizeof x0);
+    memcpy(p.direct, d0, sizeof d0);
+    gc_assert_ok(gc__clblast_params_check(&small, &p)); /* 4*32*(64+64) = 16 KB, 64 items */
+    p.xgemm[GC_CLB_VWM] = 16; /* MWG 64 % (MDIMC 8 * VWM 16) != 0 */
+    assert_int_equal(gc__clblast_params_check(&small, &p), GC_INVALID_ARG);
+    p.xgemm[GC_CLB_VWM] = 3; /* not a vector width */
+    assert_int_equal(gc__clblast_params_check(&small, &p), GC_INVALID_ARG);
+    memcpy(p.xgemm, x0, sizeof x0);
+    p.xgemm[GC_CLB_KWG] = 4; /* KDIMA = 8*8/8 = 8 does not divide KWG */
+    p.xgemm[GC_CLB_KWI] = 2;
+    assert_int_equal(gc__clblast_params_check(&small, &p), GC_INVALID_ARG);
+    memcpy(p.xgemm, x0, sizeof x0);
+    p.xgemm[GC_CLB_MWG] = p.xgemm[GC_CLB_NWG] = 128; /* 32 KB of local memory */
+    assert_int_equal(gc__clblast_params_check(&small, &p), GC_INVALID_ARG);
+    p.xgemm[GC_CLB_SA] = p.xgemm[GC_CLB_SB] = 0; /* no local memory: fits */
+    gc_assert_ok(gc__clblast_params_check(&small, &p));
+    memcpy(p.xgemm, x0, sizeof x0);
+    p.xgemm[GC_CLB_MDIMC] = p.xgemm[GC_CLB_NDIMC] = 16; /* 256 work-items > 64 */
+    p.xgemm[GC_CLB_MDIMA] = p.xgemm[GC_CLB_NDIMB] = 16;
+    assert_int_equal(gc__clblast_params_check(&small, &p), GC_INVALID_ARG);
+    memcpy(p.xgemm, x0, sizeof x0);
+    p.xgemm[GC_CLB_GEMMK] = 1; /* kernel 1 takes neither local memory nor KWG > 1 */
+    assert_int_equal(gc__clblast_params_check(&small, &p), GC_INVALID_ARG);
+    memcpy(p.xgemm, x0, sizeof x0);
+    p.direct[GC_CLB_WGD] = 64; /* 4*64*(128+2) = 33 KB of local memory */
+    p.direct[GC_CLB_MDIMAD] = p.direct[GC_CLB_NDIMBD] = 8;
+    assert_int_equal(gc__clblast_params_check(&small, &p), GC_INVALID_ARG);
+    p.direct[GC_CLB_WGD] = 24; /* 24 % (MDIMCD 8 * VWMD 4) != 0 */
+    assert_int_equal(gc__clblast_params_check(&small, &p), GC_INVALID_ARG);
+    gc_clear_error();
+    /* Random draws are valid, and kernel 1 is never drawn on a CPU. */
+    uint64_t rng = 7;
+    for (int i = 0; i < 50; i++) {
+        assert_true(gc__tune_clblast_random(real, &def, &rng, &p));
+        gc_assert_ok(gc__clblast_params_check(real, &p));
+        if (real->type == GC_DEVICE_CPU) assert_int_equal(p.xgemm[GC_CLB_GEMMK], 0);
+    }
+}
+
+static int clb_calls;
+static struct gc_gemm_config clb_wrong;
+static bool clb_have_wrong;
+
+/* Test hook: the first CLBlast parameter set verified gets one wrong output element; later
+ * verifications of that set are counted in reruns. */
+static void corrupt_clblast(const struct gc_gemm_config *cfg, float *c, size_t n)
+{
+    (void)n;
+    if (cfg->impl != GC_GEMM_CLBLAST || !cfg->clb.set) return;
+    ++clb_calls;
+    if (clb_have_wrong && gc__tune_config_eq(cfg, &clb_wrong)) ++reruns;
+    if (!clb_have_wrong) {
+        clb_wrong = *cfg;
+        clb_have_wrong = true;
+        c[0] *= 1e30f; /* as CLBlast's own tuner's pick on this machine: max error 1e36 */
+    }
+}
+
+static struct gc_tune_search clblast_opts(int max_evals, double *build_s)
+{
+    struct gc_tune_search o = search_opts(max_evals);
+    o.clblast = 2;
+    o.clblast_build_s = build_s;
+    return o;
+}
+
+static void test_wrong_clblast_set_rejected(void **state)
+{
+    (void)state;
+    struct gc_tune_record r;
+    char path[1024];
+    fresh_record(&r, path, sizeof path);
+    struct gc_gemm_desc d = odd_shape(37);
+    double build_s = 0; /* no build-time limit here: the deadline is minutes away */
+    /* default, CLBlast's defaults (the same on llvmpipe), and one or two parameter sets. */
+    struct gc_tune_search opt = clblast_opts(3, &build_s);
+    struct gc_tune_row row, crow;
+    clb_calls = 0, clb_have_wrong = false, reruns = 0, stop = 0;
+    gc__tune_test_corrupt = corrupt_clblast;
+    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &r, path, &opt, &row, &crow));
+    assert_true(clb_have_wrong);
+    struct gc_tune_shape sh;
+    gc__tune_shape_of(&d, &sh);
+    int w = gc__tune_record_find(&r, &sh, &clb_wrong), b = gc__tune_record_best(&r, &sh);
+    assert_true(w >= 0);
+    assert_int_equal(r.e[w].outcome, GC_TUNE_WRONG);
+    assert_true(r.e[w].error > 1e20);
+    assert_true(b >= 0);
+    assert_false(gc__tune_config_eq(&r.e[b].cfg, &clb_wrong));
+    assert_int_equal(row.rejected, 1);
+    /* CLBlast's own row: its defaults measured, a time for the best correct set or the defaults. */
+    assert_string_equal(crow.kernel, "clblast");
+    assert_true(crow.default_s > 0 && crow.tuned_s > 0);
+    assert_true(gc__tune_record_clblast(&r, &sh) >= 0);
+
+    /* From the file, as a later tune sees it: the wrong set is never verified again. */
+    struct gc_tune_record again;
+    gc_assert_ok(gc__tune_record_load(path, &again));
+    w = gc__tune_record_find(&again, &sh, &clb_wrong);
+    assert_true(w >= 0);
+    assert_int_equal(again.e[w].outcome, GC_TUNE_WRONG);
+    b = gc__tune_record_best(&again, &sh);
+    again.e[b] = again.e[--again.n]; /* forget the winner */
+    int before = clb_calls;
+    opt = clblast_opts(3, &build_s);
+    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &again, path, &opt, &row, &crow));
+    assert_true(clb_calls > before); /* another set was measured instead */
+    assert_int_equal(reruns, 0);
+    assert_int_equal(row.rejected, 0);
+    gc__tune_test_corrupt = NULL;
+    gc__tune_record_free(&r);
+    gc__tune_record_free(&again);
+}
+
+/* With one CLBlast build estimated longer than the time left, no parameter set is started
+ * (on PoCL a build takes 10-150 s); CLBlast's defaults are still measured. */
+static void test_clblast_budget(void **state)
+{
+    (void)state;
+    struct gc_tune_record r;
+    char path[1024];
+    fresh_record(&r, path, sizeof path);
+    struct gc_gemm_desc d = odd_shape(41);
+    double build_s = 1e4;
+    struct gc_tune_search opt = clblast_opts(0, &build_s);
+    opt.deadline = gc__tune_clock() + 60;
+    struct gc_tune_row row, crow;
+    clb_calls = 0;
+    clb_have_wrong = true; /* count only */
+    clb_wrong = (struct gc_gemm_config){0};
+    gc__tune_test_corrupt = corrupt_clblast;
+    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &r, path, &opt, &row, &crow));
+    gc__tune_test_corrupt = NULL;
+    assert_int_equal(clb_calls, 0);
+    assert_string_equal(crow.kernel, "clblast");
+    assert_int_equal(crow.evals, 1);
+    assert_string_equal(crow.params, "clblast");
+    for (int i = 0; i < r.n; i++) assert_false(r.e[i].cfg.impl == GC_GEMM_CLBLAST && r.e[i].cfg.clb.set);
+    gc__tune_record_free(&r);
+}
+
+/* A recorded CLBlast set reaches the GEMM default path: applied for its shape only, the
+ * result right, CLBlast's defaults back for another shape. */
+static void test_clblast_set_applied(void **state)
+{
+    (void)state;
+    struct gc_tune_record r;
+    char path[1024], line[1536];
+    fresh_record(&r, path, sizeof path);
+    struct gc_gemm_desc d = {.m = 16, .n = 24, .k = 8, .lda = 8, .ldb = 24, .ldc = 24, .batch = 1,
+                             .alpha = 1, .beta = 0};
+    struct gc_gemm_desc other = d;
+    other.n = other.ldb = other.ldc = 16;
+    struct gc_tune_entry e = {.kernel = "gemm", .outcome = GC_TUNE_BEST, .median_s = 1e-3, .min_s = 1e-3};
+    gc__tune_shape_of(&d, &e.shape);
+    e.cfg.impl = GC_GEMM_CLBLAST;
+    struct gc_clblast_params def;
+    gc_assert_ok(gc__clblast_defaults(dev, &def));
+    assert_true(gc__tune_clblast_likely(gc_device_get_info(dev), &def, &e.shape, 0, &e.cfg.clb));
+    e.source_hash = gc__tune_source_hash(GC_GEMM_CLBLAST);
+    gc_assert_ok(gc__tune_record_add(&r, &e));
+    gc_assert_ok(gc__tune_record_save(path, &r));
+    gc_assert_ok(gc_tune_load(dev, line, sizeof line));
+    struct gc_gemm_config got;
+    assert_true(gc__tune_lookup_gemm(dev, &d, &got));
+    assert_true(gc__tune_config_eq(&got, &e.cfg)); /* through the file: the set round-trips */
+
+    float ha[16 * 8], hb[8 * 24], hc[16 * 24];
+    for (int i = 0; i < 16 * 8; i++) ha[i] = (float)(i % 7) - 3;
+    for (int i = 0; i < 8 * 24; i++) hb[i] = (float)(i % 5) - 2;
+    cl_mem a, b, c;
+    gc_assert_ok(gc__buffer_create(dev, sizeof ha, &a));
+    gc_assert_ok(gc__buffer_create(dev, sizeof hb, &b));
+    gc_assert_ok(gc__buffer_create(dev, sizeof hc, &c));
+    struct gc_device *dv = dev;
+    assert_int_equal(clEnqueueWriteBuffer(dv->queue, a, CL_TRUE, 0, sizeof ha, ha, 0, NULL, NULL), CL_SUCCESS);
+    assert_int_equal(clEnqueueWriteBuffer(dv->queue, b, CL_TRUE, 0, sizeof hb, hb, 0, NULL, NULL), CL_SUCCESS);
+    gc_assert_ok(gc__gemm(dev, &d, a, 0, b, 0, c, 0, NULL));
+    assert_int_equal(clEnqueueReadBuffer(dv->queue, c, CL_TRUE, 0, sizeof hc, hc, 0, NULL, NULL), CL_SUCCESS);
+    struct gc_clblast_params now;
+    gc__clblast_in_effect(dev, &now);
+    assert_true(gc__clblast_params_eq(&now, &e.cfg.clb));
+    for (int i = 0; i < 16; i++)
+        for (int j = 0; j < 24; j++) {
+            float want = 0; /* small integers: exact in fp32 */
+            for (int p = 0; p < 8; p++) want += ha[i * 8 + p] * hb[p * 24 + j];
+            assert_true(hc[i * 24 + j] == want);
+        }
+    /* A shape without an entry, forced onto CLBlast: its defaults come back. */
+    struct gc_gemm_config plain = {.impl = GC_GEMM_CLBLAST};
+    gc_assert_ok(gc__gemm(dev, &other, a, 0, b, 0, c, 0, &plain));
+    gc_assert_ok(gc_device_finish(dev));
+    gc__clblast_in_effect(dev, &now);
+    assert_true(gc__clblast_params_eq(&now, &def));
+    gc__buffer_release(a);
+    gc__buffer_release(b);
+    gc__buffer_release(c);
+    gc_tune_unload(dev);
+    gc__tune_record_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +507,10 @@ int main(void)
         cmocka_unit_test(test_stale_source_hash_invalidates),
         cmocka_unit_test(test_wrong_candidate_rejected),
         cmocka_unit_test(test_interrupted_tune_resumes),
+        cmocka_unit_test(test_clblast_rules),
+        cmocka_unit_test(test_clblast_budget),
+        cmocka_unit_test(test_wrong_clblast_set_rejected),
+        cmocka_unit_test(test_clblast_set_applied),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -48,8 +48,11 @@ static void usage(FILE *f)
             "                   (default: all of them)\n"
             "  --budget SEC     wall-clock budget of the whole tune (default 600)\n"
             "  --max-evals N    candidates measured per shape at most (default: no limit)\n"
-            "  --clblast WHEN   yes | no | auto (default: auto = GPUs, or CPUs when a shape's\n"
-            "                   share of the budget covers CLBlast's slow first build)\n"
+            "  --clblast WHEN   yes | no | only | auto (default: auto = GPUs, or CPUs when a\n"
+            "                   shape's share of the budget covers CLBlast's slow build); CLBlast\n"
+            "                   candidates are its defaults and its own Xgemm / XgemmDirect\n"
+            "                   parameter sets (one program build each); only = CLBlast's sets\n"
+            "                   alone beside the default\n"
             "  --no-step        skip timing the training step untuned vs tuned at the end\n"
             "  --out FILE       also copy the device's record to FILE\n"
             "  --import FILE    merge a record from another machine first (without --model:\n"
@@ -90,7 +93,7 @@ static int parse_args(int argc, char **argv, struct tune_args *a)
         case O_BUDGET: ok = parse_num(optarg, 1, 1e6, &a->o.budget_s); break;
         case O_EVALS: ok = parse_num(optarg, 1, 1e6, &v), a->o.max_evals = (int)v; break;
         case O_CLBLAST:
-            a->o.clblast = !strcmp(optarg, "yes") ? 1 : !strcmp(optarg, "no") ? 0 : -1;
+            a->o.clblast = !strcmp(optarg, "yes") ? 1 : !strcmp(optarg, "no") ? 0 : !strcmp(optarg, "only") ? 2 : -1;
             ok = a->o.clblast != -1 || !strcmp(optarg, "auto");
             break;
         case O_NOSTEP: a->o.step_timing = false; break;
@@ -121,11 +124,12 @@ static void progress(const char *line, void *user)
 
 static void report(const struct gc_tune_result *r)
 {
-    printf("%-6s %-24s %11s %11s %8s %9s %9s  %s\n", "kernel", "shape", "default ms", "tuned ms",
+    /* "clblast" rows: CLBlast alone, its defaults ("default ms") vs its best parameter set. */
+    printf("%-7s %-24s %11s %11s %8s %9s %9s  %s\n", "kernel", "shape", "default ms", "tuned ms",
            "speedup", "GFLOP/s", "(default)", "parameters");
     for (int i = 0; i < r->n_rows; i++) {
         const struct gc_tune_row *w = &r->rows[i];
-        printf("%-6s %-24s %11.3f %11.3f %7.2fx %9.1f %9.1f  %s%s\n", w->kernel, w->shape,
+        printf("%-7s %-24s %11.3f %11.3f %7.2fx %9.1f %9.1f  %s%s\n", w->kernel, w->shape,
                w->default_s * 1e3, w->tuned_s * 1e3, w->default_s / w->tuned_s,
                w->flops / w->tuned_s * 1e-9, w->flops / w->default_s * 1e-9, w->params,
                w->resumed ? " (record)" : "");

@@ -249,7 +249,7 @@ gc_status gc__gemm_config_check(const struct gc_device_info *info, const struct 
                             (unsigned long long)info->local_mem);
         return GC_OK;
     }
-    case GC_GEMM_CLBLAST: return GC_OK;
+    case GC_GEMM_CLBLAST: return gc__clblast_params_check(info, &cfg->clb);
     default: return gc_error(GC_INVALID_ARG, "gemm: unknown implementation %d", (int)cfg->impl);
     }
 }
@@ -389,12 +389,15 @@ static gc_status run_own(struct gc_device *dev, const struct gc_gemm_desc *d, cl
 static gc_status clblast_fail(const struct gc_device *dev, CLBlastStatusCode st, const char *what,
                               const struct gc_gemm_desc *d)
 {
-    return gc_error(GC_CLBLAST, "%s (%lldx%lldx%lld, batch %lld) on %s: %s", what, (long long)d->m,
+    /* A parameter set that does not compile is the tuner's "build_failed", as for own kernels. */
+    return gc_error(st == CLBlastOpenCLBuildProgramFailure ? GC_CL_BUILD : GC_CLBLAST,
+                    "%s (%lldx%lldx%lld, batch %lld) on %s: %s", what, (long long)d->m,
                     (long long)d->n, (long long)d->k, (long long)d->batch, dev->info.name,
                     gc__clblast_error_name((int)st));
 }
 
-gc_status gc__gemm_reserve(struct gc_device *dev, const struct gc_gemm_desc *d)
+/* Sizes the scratch for d with the CLBlast parameters in effect (gc__clblast_begin held). */
+static gc_status reserve_active(struct gc_device *dev, const struct gc_gemm_desc *d)
 {
     size_t need = 0;
     CLBlastStatusCode st = CLBlastSGemmTempBufferSize(
@@ -413,9 +416,28 @@ gc_status gc__gemm_reserve(struct gc_device *dev, const struct gc_gemm_desc *d)
     return GC_OK;
 }
 
-static gc_status run_clblast(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a,
-                             size_t a_off, cl_mem b, size_t b_off, cl_mem c, size_t c_off,
-                             const struct gc_gemm_config *cfg)
+static void config_for(const struct gc_device *dev, const struct gc_gemm_desc *d, struct gc_gemm_config *cfg)
+{
+    if (!gc__tune_lookup_gemm(dev, d, cfg)) gc__gemm_default_config(&dev->info, d, cfg);
+}
+
+gc_status gc__gemm_reserve(struct gc_device *dev, const struct gc_gemm_desc *d)
+{
+    struct gc_gemm_config cfg;
+    config_for(dev, d, &cfg);
+    if (cfg.impl != GC_GEMM_CLBLAST) return GC_OK;
+    gc_status s = gc__clblast_params_check(&dev->info, &cfg.clb);
+    if (s == GC_OK) s = gc__clblast_begin(dev, &cfg.clb);
+    if (s != GC_OK) return s;
+    s = reserve_active(dev, d);
+    gc__clblast_end();
+    return s;
+}
+
+/* The CLBlast call itself, with cfg's parameters in effect. */
+static gc_status call_clblast(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a,
+                              size_t a_off, cl_mem b, size_t b_off, cl_mem c, size_t c_off,
+                              const struct gc_gemm_config *cfg)
 {
     CLBlastTranspose ta = d->ta ? CLBlastTransposeYes : CLBlastTransposeNo;
     CLBlastTranspose tb = d->tb ? CLBlastTransposeYes : CLBlastTransposeNo;
@@ -429,7 +451,7 @@ static gc_status run_clblast(struct gc_device *dev, const struct gc_gemm_desc *d
                                         &dev->queue, NULL);
         return st == CLBlastSuccess ? GC_OK : clblast_fail(dev, st, "CLBlastSgemmStridedBatched", d);
     }
-    gc_status s = gc__gemm_reserve(dev, d);
+    gc_status s = reserve_active(dev, d);
     if (s != GC_OK) return s;
     for (int64_t i = 0; i < d->batch; i++) {
         st = CLBlastSgemmWithTempBuffer(
@@ -442,6 +464,17 @@ static gc_status run_clblast(struct gc_device *dev, const struct gc_gemm_desc *d
     return GC_OK;
 }
 
+static gc_status run_clblast(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a,
+                             size_t a_off, cl_mem b, size_t b_off, cl_mem c, size_t c_off,
+                             const struct gc_gemm_config *cfg)
+{
+    gc_status s = gc__clblast_begin(dev, &cfg->clb);
+    if (s != GC_OK) return s;
+    s = call_clblast(dev, d, a, a_off, b, b_off, c, c_off, cfg);
+    gc__clblast_end();
+    return s;
+}
+
 gc_status gc__gemm(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a, size_t a_off,
                    cl_mem b, size_t b_off, cl_mem c, size_t c_off,
                    const struct gc_gemm_config *cfg)
@@ -451,7 +484,7 @@ gc_status gc__gemm(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a
     if (d->m == 0 || d->n == 0 || d->batch == 0) return GC_OK;
     struct gc_gemm_config def;
     if (!cfg) {
-        if (!gc__tune_lookup_gemm(dev, d, &def)) gc__gemm_default_config(&dev->info, d, &def);
+        config_for(dev, d, &def);
         cfg = &def;
     }
     s = gc__gemm_config_check(&dev->info, cfg);

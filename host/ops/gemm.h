@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cl/clblast.h"
 #include "cl/clrt.h"
 
 struct gc_gemm_desc {
@@ -50,6 +51,9 @@ struct gc_gemm_config {
      * variant; false (default) loops CLBlastSgemmWithTempBuffer over the batch with the
      * device's reused scratch buffer, so the step loop allocates nothing. */
     bool clblast_strided_batched;
+    /* CLBlast: its own kernel parameters for this shape (unset: its database defaults),
+     * applied with CLBlastOverrideParameters before the call (cl/clblast.h). */
+    struct gc_clblast_params clb;
 };
 
 /* Enqueues the GEMM on dev's queue (no host sync). cfg NULL = the device default.
@@ -94,7 +98,8 @@ int gc__gemm_build_options(const struct gc_gemm_config *cfg, bool ta, bool tb, c
  * packed A only when lda made the MR rows collide in the L1 cache). */
 bool gc__gemm_cpu_packs_a(const struct gc_gemm_desc *d, const struct gc_gemm_config *cfg);
 
-/* Ensures dev's CLBlast scratch buffer holds what desc needs (no-op for own kernels). */
+/* Ensures dev's CLBlast scratch buffer holds what desc needs with the CLBlast parameters the
+ * default path uses for its shape (the scratch size depends on them). */
 gc_status gc__gemm_reserve(struct gc_device *dev, const struct gc_gemm_desc *d);
 
 /* gemm_cpu's C block for this shape (rows mcb <= cfg->mc, columns ncb <= cfg->nc, multiples

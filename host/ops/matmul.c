@@ -51,10 +51,8 @@ static gc_status matmul_forward(struct gc_exec *x, const struct gc_tensor *t)
 static gc_status matmul_prepare(struct gc_device *dev, const struct gc_tensor *t)
 {
     struct gc_gemm_desc d;
-    struct gc_gemm_config cfg;
     matmul_desc(t, &d);
-    gc__gemm_default_config(gc_device_get_info(dev), &d, &cfg);
-    return cfg.impl == GC_GEMM_CLBLAST ? gc__gemm_reserve(dev, &d) : GC_OK;
+    return gc__gemm_reserve(dev, &d); /* a no-op where the shape runs gan-cl's own kernel */
 }
 
 static gc_status matmul_backward(struct gc_graph *g, struct gc_tensor *t, struct gc_tensor *dy,

@@ -246,7 +246,9 @@ gc_status gc_tune_import(const struct gc_device_info *info, const char *path, in
         if (e->outcome != GC_TUNE_BEST || !gc__tune_entry_current(e) ||
             gc__gemm_config_check(info, &e->cfg) != GC_OK)
             continue;
-        for (int j; (j = gc__tune_record_best(&r, &e->shape)) >= 0;) r.e[j] = r.e[--r.n];
+        bool report = !strcmp(e->kernel, "clblast"); /* CLBlast's report entry of the shape */
+        for (int j; (j = report ? gc__tune_record_clblast(&r, &e->shape) : gc__tune_record_best(&r, &e->shape)) >= 0;)
+            r.e[j] = r.e[--r.n];
         s = gc__tune_record_add(&r, e);
         if (s == GC_OK) ++*n;
     }

@@ -7,8 +7,12 @@
  *    "device": {"key", "name", "vendor_id", "type", "driver", "platform_version"},
  *    "entries": [{"kernel": "gemm", "shape": {"ta", "tb", "m", "n", "k", "batch"},
  *                 "outcome": "best"|"wrong"|..., "params": {"impl": "gemm_cpu", "GEMM_MR": 24, ...},
+ *                 (CLBlast: {"impl": "clblast"} for its defaults, or with "Xgemm": {"MWG": 64, ...},
+ *                  "XgemmDirect": {"WGD": 32, ...}, "GemmRoutine": {"XGEMM_MIN_INDIRECT_SIZE": 0}),
  *                 "median_s", "min_s", "gflops", "error", "default_s", "evals",
- *                 "source_hash": "hex", "date": "2024-..."}]} */
+ *                 "source_hash": "hex", "date": "2024-..."}]}
+ * Kernel "gemm" entries are a shape's candidates (one "best"); kernel "clblast" entries report
+ * CLBlast alone per shape: its defaults' time (default_s) beside its best override's. */
 #include <cjson/cJSON.h>
 #include <clblast_c.h>
 #include <stdio.h>
@@ -75,7 +79,8 @@ bool gc__tune_shape_eq(const struct gc_tune_shape *a, const struct gc_tune_shape
 bool gc__tune_config_eq(const struct gc_gemm_config *a, const struct gc_gemm_config *b)
 {
     if (a->impl != b->impl) return false;
-    if (a->impl == GC_GEMM_CLBLAST) return a->clblast_strided_batched == b->clblast_strided_batched;
+    if (a->impl == GC_GEMM_CLBLAST)
+        return a->clblast_strided_batched == b->clblast_strided_batched && gc__clblast_params_eq(&a->clb, &b->clb);
     for (int i = 0; i < gc__gemm_tunable_count; i++) {
         const struct gc_gemm_tunable *t = &gc__gemm_tunables[i];
         if (t->impl != a->impl) continue;
@@ -86,11 +91,14 @@ bool gc__tune_config_eq(const struct gc_gemm_config *a, const struct gc_gemm_con
     return true;
 }
 
+/* Entries of kernel "gemm" (the shape's candidates); "clblast" entries only report. */
+static bool is_gemm(const struct gc_tune_entry *e) { return !strcmp(e->kernel, "gemm"); }
+
 int gc__tune_record_find(const struct gc_tune_record *r, const struct gc_tune_shape *s,
                          const struct gc_gemm_config *cfg)
 {
     for (int i = 0; i < r->n; i++)
-        if (gc__tune_shape_eq(&r->e[i].shape, s) && gc__tune_config_eq(&r->e[i].cfg, cfg))
+        if (is_gemm(&r->e[i]) && gc__tune_shape_eq(&r->e[i].shape, s) && gc__tune_config_eq(&r->e[i].cfg, cfg))
             return i;
     return -1;
 }
@@ -98,7 +106,16 @@ int gc__tune_record_find(const struct gc_tune_record *r, const struct gc_tune_sh
 int gc__tune_record_best(const struct gc_tune_record *r, const struct gc_tune_shape *s)
 {
     for (int i = 0; i < r->n; i++)
-        if (r->e[i].outcome == GC_TUNE_BEST && gc__tune_shape_eq(&r->e[i].shape, s) &&
+        if (is_gemm(&r->e[i]) && r->e[i].outcome == GC_TUNE_BEST && gc__tune_shape_eq(&r->e[i].shape, s) &&
+            gc__tune_entry_current(&r->e[i]))
+            return i;
+    return -1;
+}
+
+int gc__tune_record_clblast(const struct gc_tune_record *r, const struct gc_tune_shape *s)
+{
+    for (int i = 0; i < r->n; i++)
+        if (!strcmp(r->e[i].kernel, "clblast") && gc__tune_shape_eq(&r->e[i].shape, s) &&
             gc__tune_entry_current(&r->e[i]))
             return i;
     return -1;
@@ -126,9 +143,23 @@ bool gc__tune_entry_current(const struct gc_tune_entry *e)
     return e->source_hash == gc__tune_source_hash(e->cfg.impl);
 }
 
+static void clblast_str(const struct gc_clblast_params *p, char *buf, size_t size)
+{
+    size_t len = 0;
+    bool indirect = p->min_indirect == GC_CLB_FORCE_INDIRECT, direct = p->min_indirect >= GC_CLB_FORCE_DIRECT;
+    if (!indirect && !direct) len += (size_t)snprintf(buf, size, " MIN_INDIRECT=%d", p->min_indirect);
+    else len += (size_t)snprintf(buf, size, " %s", direct ? "direct" : "indirect");
+    /* The kernel a forced path never runs keeps the device defaults: not shown. */
+    for (int i = 0; i < GC_CLB_XGEMM_COUNT && !direct && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, " %s=%d", gc__clb_xgemm_names[i], p->xgemm[i]);
+    for (int i = 0; i < GC_CLB_DIRECT_COUNT && !indirect && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, " %s=%d", gc__clb_direct_names[i], p->direct[i]);
+}
+
 void gc__tune_config_str(const struct gc_gemm_config *cfg, char *buf, size_t size)
 {
     size_t len = (size_t)snprintf(buf, size, "%s", gc__gemm_impl_name(cfg->impl));
+    if (cfg->impl == GC_GEMM_CLBLAST && cfg->clb.set && len < size) clblast_str(&cfg->clb, buf + len, size - len);
     for (int i = 0; i < gc__gemm_tunable_count && len < size; i++) {
         const struct gc_gemm_tunable *t = &gc__gemm_tunables[i];
         if (t->impl != cfg->impl) continue;
@@ -153,10 +184,25 @@ void gc__tune_now_iso(char *buf, size_t size)
 
 /* ---- JSON ---- */
 
+static cJSON *int_object(int n, const char *const *names, const int *values)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < n; i++) cJSON_AddNumberToObject(o, names[i], values[i]);
+    return o;
+}
+
 static cJSON *config_json(const struct gc_gemm_config *cfg)
 {
     cJSON *p = cJSON_CreateObject();
     cJSON_AddStringToObject(p, "impl", gc__gemm_impl_name(cfg->impl));
+    if (cfg->impl == GC_GEMM_CLBLAST && cfg->clb.set) {
+        /* Named as CLBlastOverrideParameters takes them: kernel -> {parameter: value}. */
+        static const char *const routine[] = {"XGEMM_MIN_INDIRECT_SIZE"};
+        cJSON_AddItemToObject(p, "Xgemm", int_object(GC_CLB_XGEMM_COUNT, gc__clb_xgemm_names, cfg->clb.xgemm));
+        cJSON_AddItemToObject(p, "XgemmDirect",
+                              int_object(GC_CLB_DIRECT_COUNT, gc__clb_direct_names, cfg->clb.direct));
+        cJSON_AddItemToObject(p, "GemmRoutine", int_object(1, routine, &cfg->clb.min_indirect));
+    }
     for (int i = 0; i < gc__gemm_tunable_count; i++) {
         const struct gc_gemm_tunable *t = &gc__gemm_tunables[i];
         if (t->impl == cfg->impl)
@@ -224,6 +270,29 @@ static const char *str(const cJSON *o, const char *name)
     return cJSON_IsString(v) ? v->valuestring : "";
 }
 
+static bool parse_ints(const cJSON *o, int n, const char *const *names, int *values)
+{
+    for (int i = 0; i < n; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, names[i]);
+        if (!cJSON_IsNumber(v)) return false;
+        values[i] = v->valueint;
+    }
+    return true;
+}
+
+/* CLBlast parameters are optional (absent: its defaults) but complete when present. */
+static bool parse_clblast(const cJSON *p, struct gc_clblast_params *c)
+{
+    static const char *const routine[] = {"XGEMM_MIN_INDIRECT_SIZE"};
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(p, "Xgemm");
+    if (!x) return true;
+    c->set = true;
+    return parse_ints(x, GC_CLB_XGEMM_COUNT, gc__clb_xgemm_names, c->xgemm) &&
+           parse_ints(cJSON_GetObjectItemCaseSensitive(p, "XgemmDirect"), GC_CLB_DIRECT_COUNT,
+                      gc__clb_direct_names, c->direct) &&
+           parse_ints(cJSON_GetObjectItemCaseSensitive(p, "GemmRoutine"), 1, routine, &c->min_indirect);
+}
+
 static bool parse_config(const cJSON *p, struct gc_gemm_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
@@ -232,6 +301,7 @@ static bool parse_config(const cJSON *p, struct gc_gemm_config *cfg)
     while (k < GC_GEMM_IMPL_COUNT && strcmp(impl, gc__gemm_impl_name((enum gc_gemm_impl)k))) k++;
     if (k == GC_GEMM_IMPL_COUNT) return false;
     cfg->impl = (enum gc_gemm_impl)k;
+    if (cfg->impl == GC_GEMM_CLBLAST && !parse_clblast(p, &cfg->clb)) return false;
     for (int i = 0; i < gc__gemm_tunable_count; i++) {
         const struct gc_gemm_tunable *t = &gc__gemm_tunables[i];
         if (t->impl != cfg->impl) continue;

@@ -6,7 +6,16 @@
  * "pending" first: a candidate that kills the process stays pending in the file and the
  * next tune records it as crashed. Rejected candidates are never run again. The best 3 and
  * the default are then re-measured in interleaved rounds and the fastest becomes the
- * shape's entry. */
+ * shape's entry.
+ *
+ * CLBlast's own parameter sets (clblast_space.c) join the likely set and the random stage.
+ * Each new set costs a CLBlast program build (about 1 s on GPUs, 10-150 s on PoCL), so one
+ * is started only while the last measured build still fits before the deadline. A set that
+ * failed to build or crashed on one shape is not tried on another (CLBlast compiles one
+ * program for all shapes). CLBlast's defaults and its best set are re-measured beside the
+ * finalists, for the report's CLBlast row. A set is applied per shape with
+ * CLBlastOverrideParameters; the step switches sets between shapes, so a set's measured
+ * switch cost (twice: in and back out) is added to its time when the winner is chosen. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +25,9 @@
 
 #define FIRST_SAMPLES 5
 #define FINAL_ROUNDS 3 /* x FIRST_SAMPLES samples each for the finalists */
+#define MAX_FINALISTS 6 /* the default, the best 3, CLBlast's defaults and its best set */
+#define CLB_BUILD_CPU_S 60 /* first guess of a CLBlast build (spec/cpu-kernels.md: 11-147 s) */
+#define CLB_BUILD_GPU_S 5
 #define MAX_SEEN 512
 #define MAX_ACCUMULATORS 32 /* MR * NR / VW: beyond the register file compile time explodes */
 
@@ -38,7 +50,18 @@ struct search {
     int n_seen, evals, rejected;
     uint64_t rng;
     double deadline; /* of the search: the finalists' re-measurement fits after it */
+    struct gc_clblast_params clb_def; /* CLBlast's database values for the device */
+    bool clb_sets;                    /* CLBlast parameter sets are searched */
+    double clb_build_local;           /* the estimate when opt->clblast_build_s is NULL */
+    int clb_evals;                    /* CLBlast candidates measured (defaults included) */
 };
+
+static bool is_clb_set(const struct gc_gemm_config *c) { return c->impl == GC_GEMM_CLBLAST && c->clb.set; }
+
+static double *clb_build(struct search *s)
+{
+    return s->opt->clblast_build_s ? s->opt->clblast_build_s : &s->clb_build_local;
+}
 
 static bool out_of_time(const struct search *s)
 {
@@ -55,14 +78,19 @@ static void say(const struct search *s, const char *fmt, const char *a, const ch
     s->opt->progress(line, s->opt->user);
 }
 
-/* A build failure depends on the options only (transposes + params), not on the shape. */
+/* A build failure depends on the options only (transposes + params), not on the shape; a
+ * CLBlast set's program serves every shape and transpose, and one that crashed the process
+ * (GEMMK=1 on PoCL) is not worth a second crash. */
 static bool rejected_before(const struct search *s, const struct gc_gemm_config *cfg)
 {
     for (int i = 0; i < s->rec->n; i++) {
         const struct gc_tune_entry *e = &s->rec->e[i];
-        if (e->outcome == GC_TUNE_BEST || !gc__tune_config_eq(&e->cfg, cfg) || !gc__tune_entry_current(e))
+        if (e->outcome == GC_TUNE_BEST || strcmp(e->kernel, "gemm") || !gc__tune_config_eq(&e->cfg, cfg) ||
+            !gc__tune_entry_current(e))
             continue;
         if (gc__tune_shape_eq(&e->shape, &s->shape)) return true;
+        if (is_clb_set(cfg) && (e->outcome == GC_TUNE_BUILD_FAILED || e->outcome == GC_TUNE_CRASHED))
+            return true;
         if (e->outcome == GC_TUNE_BUILD_FAILED && e->shape.ta == s->shape.ta && e->shape.tb == s->shape.tb)
             return true;
     }
@@ -93,11 +121,16 @@ static const struct cand *eval(struct search *s, const struct gc_gemm_config *cf
         gc_clear_error();
         return NULL;
     }
-    char name[160];
+    bool set = is_clb_set(cfg);
+    if (set && gc__tune_clock() + *clb_build(s) > s->deadline) return NULL; /* its build won't fit */
+    char name[200];
     gc__tune_config_str(cfg, name, sizeof name);
     if ((*st = mark(s, cfg, GC_TUNE_PENDING, 0)) != GC_OK) return NULL;
     struct cand c = {.cfg = *cfg};
+    double t0 = gc__tune_clock();
     enum gc_tune_outcome o = gc__tune_bench_verify(&s->b, cfg, &c.err);
+    if (set) *clb_build(s) = gc__tune_clock() - t0; /* mostly the build: the next one's guess */
+    if (cfg->impl == GC_GEMM_CLBLAST) s->clb_evals++;
     if (o == GC_TUNE_BEST && gc__tune_bench_time(&s->b, cfg, FIRST_SAMPLES, &c.median, &c.min) != GC_OK)
         o = GC_TUNE_FAILED;
     s->evals++;
@@ -147,20 +180,18 @@ static bool repair(struct gc_gemm_config *c)
     return c->mr * (c->nr / c->vw) <= MAX_ACCUMULATORS;
 }
 
-static void allowed_impls(const struct search *s, enum gc_gemm_impl *impls, int *n)
+/* A random config of gan-cl's kernel, or (every third draw, or always with clblast == 2) a
+ * random CLBlast parameter set. */
+static bool random_config(struct search *s, int i, struct gc_gemm_config *c)
 {
-    *n = 0;
-    impls[(*n)++] = s->dev->info.type == GC_DEVICE_CPU ? GC_GEMM_OWN_CPU : GC_GEMM_OWN_TILED;
-    if (s->opt->clblast) impls[(*n)++] = GC_GEMM_CLBLAST;
-}
-
-static bool random_config(struct search *s, struct gc_gemm_config *c)
-{
-    enum gc_gemm_impl impls[2];
-    int n;
-    allowed_impls(s, impls, &n);
     *c = s->def;
-    c->impl = impls[0]; /* CLBlast has no parameters here: the likely set tries it */
+    if (s->clb_sets && (s->opt->clblast == 2 || i % 3 == 2)) {
+        c->impl = GC_GEMM_CLBLAST;
+        c->clblast_strided_batched = false;
+        return gc__tune_clblast_random(&s->dev->info, &s->clb_def, &s->rng, &c->clb);
+    }
+    if (s->opt->clblast == 2) return false;
+    c->impl = s->dev->info.type == GC_DEVICE_CPU ? GC_GEMM_OWN_CPU : GC_GEMM_OWN_TILED;
     for (int i = 0; i < gc__gemm_tunable_count; i++) {
         const struct gc_gemm_tunable *t = &gc__gemm_tunables[i];
         if (t->impl == c->impl)
@@ -171,7 +202,7 @@ static bool random_config(struct search *s, struct gc_gemm_config *c)
 
 static void try_list(struct search *s, const int (*list)[5], int n, gc_status *st)
 {
-    for (int i = 0; i < n && *st == GC_OK && !out_of_time(s); i++) {
+    for (int i = 0; i < n && s->opt->clblast != 2 && *st == GC_OK && !out_of_time(s); i++) {
         struct gc_gemm_config c = s->def;
         if (c.impl == GC_GEMM_OWN_CPU) {
             c.mr = list[i][0];
@@ -204,23 +235,30 @@ static void likely_set(struct search *s, gc_status *st)
                                    {32, 64, 16, 4, 4},  {64, 64, 16, 8, 8},  {128, 128, 8, 8, 8}};
     s->deadline = s->opt->deadline;
     const struct cand *d = eval(s, &s->def, st);
-    /* Finalists: 4 configs x FINAL_ROUNDS x (1 + FIRST_SAMPLES) samples of >= 3 ms. */
-    if (d) s->deadline -= 4.0 * FINAL_ROUNDS * (1 + FIRST_SAMPLES) * (d->median > 3e-3 ? d->median : 3e-3);
+    /* Finalists: MAX_FINALISTS configs x FINAL_ROUNDS x (1 + FIRST_SAMPLES) samples of >= 3 ms. */
+    if (d) s->deadline -= (double)MAX_FINALISTS * FINAL_ROUNDS * (1 + FIRST_SAMPLES) * (d->median > 3e-3 ? d->median : 3e-3);
     struct gc_gemm_config cb = s->def;
     cb.impl = GC_GEMM_CLBLAST;
+    cb.clblast_strided_batched = false;
+    memset(&cb.clb, 0, sizeof cb.clb);
     bool cpu = s->dev->info.type == GC_DEVICE_CPU;
-    if (s->opt->clblast && !cpu && *st == GC_OK) eval(s, &cb, st);
+    if (s->opt->clblast && (!cpu || s->opt->clblast == 2) && *st == GC_OK) eval(s, &cb, st);
     if (!cpu) try_list(s, tiled, (int)(sizeof tiled / sizeof tiled[0]), st);
     else if (s->def.vw == 16) try_list(s, cpu16, (int)(sizeof cpu16 / sizeof cpu16[0]), st);
     else try_list(s, cpu8, (int)(sizeof cpu8 / sizeof cpu8[0]), st);
-    if (s->opt->clblast && cpu && *st == GC_OK && !out_of_time(s)) eval(s, &cb, st);
+    if (s->opt->clblast && cpu && s->opt->clblast != 2 && *st == GC_OK && !out_of_time(s)) eval(s, &cb, st);
+    for (int i = 0; s->clb_sets && *st == GC_OK && !out_of_time(s) &&
+                    gc__tune_clblast_likely(&s->dev->info, &s->clb_def, &s->shape, i, &cb.clb);
+         i++)
+        eval(s, &cb, st);
 }
 
 static void random_stage(struct search *s, int tries, gc_status *st)
 {
     for (int i = 0; i < tries && *st == GC_OK && !out_of_time(s); i++) {
         struct gc_gemm_config c;
-        if (random_config(s, &c)) eval(s, &c, st);
+        if (random_config(s, i, &c)) eval(s, &c, st);
+        else if (s->opt->clblast == 2) return; /* no valid CLBlast set left to draw */
     }
 }
 
@@ -233,7 +271,7 @@ static void climb(struct search *s, gc_status *st)
     while (moved && *st == GC_OK && !out_of_time(s)) {
         moved = false;
         int bi = best_index(s);
-        if (bi < 0 || s->seen[bi].cfg.impl == GC_GEMM_CLBLAST) return;
+        if (bi < 0 || s->seen[bi].cfg.impl == GC_GEMM_CLBLAST || s->opt->clblast == 2) return;
         struct cand best = s->seen[bi];
         int order[2 * 16], n = 0;
         for (int i = 0; i < gc__gemm_tunable_count; i++)
@@ -259,8 +297,27 @@ static void climb(struct search *s, gc_status *st)
 
 /* ---- finalists and the entry ---- */
 
-/* The best 3 and the default, re-timed in interleaved rounds (noise hits all alike): the
- * median of the rounds' medians decides. Index 0 of *fin is the default. */
+static bool in_list(const struct cand *fin, int n, const struct gc_gemm_config *c)
+{
+    for (int i = 0; i < n; i++)
+        if (gc__tune_config_eq(&fin[i].cfg, c)) return true;
+    return false;
+}
+
+/* Index in seen of the fastest candidate that keep() accepts, or -1. */
+static int fastest(const struct search *s, bool (*keep)(const struct gc_gemm_config *))
+{
+    int b = -1;
+    for (int i = 0; i < s->n_seen; i++)
+        if (keep(&s->seen[i].cfg) && (b < 0 || s->seen[i].median < s->seen[b].median)) b = i;
+    return b;
+}
+
+static bool is_clb_default(const struct gc_gemm_config *c) { return c->impl == GC_GEMM_CLBLAST && !c->clb.set; }
+
+/* The best 3, the default, and CLBlast's defaults and best set when measured, re-timed in
+ * interleaved rounds (noise hits all alike): the median of the rounds' medians decides.
+ * Index 0 of *fin is the default. */
 static gc_status finals(struct search *s, struct cand *fin, int *n_fin)
 {
     int n = 0;
@@ -277,7 +334,10 @@ static gc_status finals(struct search *s, struct cand *fin, int *n_fin)
         fin[n++] = pool[b];
         pool[b] = pool[--np];
     }
-    double med[FINAL_ROUNDS][4], mn[4];
+    int c0 = fastest(s, is_clb_default), c1 = fastest(s, is_clb_set);
+    if (c0 >= 0 && !in_list(fin, n, &s->seen[c0].cfg)) fin[n++] = s->seen[c0];
+    if (c1 >= 0 && !in_list(fin, n, &s->seen[c1].cfg)) fin[n++] = s->seen[c1];
+    double med[FINAL_ROUNDS][MAX_FINALISTS], mn[MAX_FINALISTS];
     for (int i = 0; i < n; i++) mn[i] = fin[i].min;
     for (int r = 0; r < FINAL_ROUNDS; r++)
         for (int i = 0; i < n; i++) {
@@ -314,31 +374,87 @@ static void fill_row(struct gc_tune_row *row, const struct gc_tune_entry *e)
     row->evals = e->evals;
 }
 
-static gc_status finish(struct search *s, struct gc_tune_row *row)
+static struct gc_tune_entry entry_of(const struct search *s, const char *kernel, const struct cand *c,
+                                     double default_s, int evals)
 {
-    struct cand fin[4];
-    int n = 0;
-    gc_status st = finals(s, fin, &n);
-    if (st != GC_OK) return st;
-    int w = 0;
-    for (int i = 1; i < n; i++) if (fin[i].median < fin[w].median) w = i;
-    struct gc_tune_entry e = {.kernel = "gemm", .shape = s->shape, .outcome = GC_TUNE_BEST,
-                              .cfg = fin[w].cfg, .median_s = fin[w].median, .min_s = fin[w].min,
-                              .error = fin[w].err, .default_s = fin[0].median, .evals = s->evals,
-                              .source_hash = gc__tune_source_hash(fin[w].cfg.impl)};
+    struct gc_tune_entry e = {.shape = s->shape, .outcome = GC_TUNE_BEST, .cfg = c->cfg,
+                              .median_s = c->median, .min_s = c->min, .error = c->err,
+                              .default_s = default_s, .evals = evals,
+                              .source_hash = gc__tune_source_hash(c->cfg.impl)};
+    snprintf(e.kernel, sizeof e.kernel, "%s", kernel);
     e.gflops = flops_of(&s->shape) / e.median_s * 1e-9;
     gc__tune_now_iso(e.date, sizeof e.date);
+    return e;
+}
+
+/* CLBlast's report entry: its defaults beside its best set (or its defaults alone). */
+static gc_status clblast_entry(struct search *s, const struct cand *fin, int n, struct gc_tune_row *row)
+{
+    int c0 = -1, c1 = -1;
+    for (int i = 0; i < n; i++) {
+        if (is_clb_default(&fin[i].cfg)) c0 = i;
+        if (is_clb_set(&fin[i].cfg)) c1 = i;
+    }
+    if (c0 < 0) return GC_OK;
+    struct gc_tune_entry e = entry_of(s, "clblast", &fin[c1 >= 0 && fin[c1].median < fin[c0].median ? c1 : c0],
+                                      fin[c0].median, s->clb_evals);
+    for (int i = s->rec->n - 1; i >= 0; i--) /* one report entry per shape */
+        if (!strcmp(s->rec->e[i].kernel, "clblast") && gc__tune_shape_eq(&s->rec->e[i].shape, &s->shape))
+            s->rec->e[i] = s->rec->e[--s->rec->n];
+    if (row) fill_row(row, &e);
+    return gc__tune_record_add(s->rec, &e);
+}
+
+/* The time a finalist costs in a step: a CLBlast set is switched in before its GEMM and out
+ * after it when the shapes around it use other sets. */
+static gc_status step_cost(struct search *s, const struct cand *c, double *cost)
+{
+    *cost = c->median;
+    if (!is_clb_set(&c->cfg)) return GC_OK;
+    double sw;
+    gc_status st = gc__clblast_switch_cost(s->dev, &s->clb_def, &c->cfg.clb, &sw);
+    *cost += 2 * sw;
+    return st;
+}
+
+static gc_status finish(struct search *s, struct gc_tune_row *row, struct gc_tune_row *clb_row)
+{
+    struct cand fin[MAX_FINALISTS];
+    int n = 0;
+    gc_status st = finals(s, fin, &n);
+    int w = 0;
+    double best = 0, cost;
+    for (int i = 0; i < n && st == GC_OK; i++) {
+        st = step_cost(s, &fin[i], &cost);
+        if (i == 0 || cost < best) w = i, best = cost;
+    }
+    if (st != GC_OK) return st;
+    struct gc_tune_entry e = entry_of(s, "gemm", &fin[w], fin[0].median, s->evals);
     if ((st = gc__tune_record_add(s->rec, &e)) != GC_OK) return st;
     fill_row(row, &e);
     row->rejected = s->rejected;
+    if ((st = clblast_entry(s, fin, n, clb_row)) != GC_OK) return st;
     return gc__tune_record_save(s->path, s->rec);
+}
+
+/* Whether CLBlast parameter sets are searched: asked for, and the device's defaults known
+ * (they complete every set). */
+static void clblast_setup(struct search *s)
+{
+    s->clb_build_local = s->dev->info.type == GC_DEVICE_CPU ? CLB_BUILD_CPU_S : CLB_BUILD_GPU_S;
+    if (!s->opt->clblast) return;
+    s->clb_sets = gc__clblast_defaults(s->dev, &s->clb_def) == GC_OK;
+    if (!s->clb_sets) say(s, "  CLBlast parameter sets skipped: %s%s", gc_last_error(), "");
+    gc_clear_error();
 }
 
 gc_status gc__tune_gemm_shape(struct gc_device *dev, const struct gc_gemm_desc *d,
                               struct gc_tune_record *rec, const char *path,
-                              const struct gc_tune_search *opt, struct gc_tune_row *row)
+                              const struct gc_tune_search *opt, struct gc_tune_row *row,
+                              struct gc_tune_row *clb_row)
 {
     memset(row, 0, sizeof *row);
+    if (clb_row) memset(clb_row, 0, sizeof *clb_row);
     struct search *s = gc_calloc(1, sizeof *s);
     if (!s) return gc_error(GC_NOMEM, "tune: out of host memory");
     *s = (struct search){.dev = dev, .rec = rec, .path = path, .opt = opt, .rng = opt->seed | 1};
@@ -348,8 +464,14 @@ gc_status gc__tune_gemm_shape(struct gc_device *dev, const struct gc_gemm_desc *
     if (have >= 0) {
         fill_row(row, &rec->e[have]);
         row->resumed = true;
+        int c = gc__tune_record_clblast(rec, &s->shape);
+        if (c >= 0 && clb_row) {
+            fill_row(clb_row, &rec->e[c]);
+            clb_row->resumed = true;
+        }
     } else if ((st = gc__tune_bench_create(dev, d, &s->b)) == GC_OK) {
         gc__gemm_default_config(&dev->info, d, &s->def);
+        clblast_setup(s);
         /* Stale entries of this shape (changed kernel) make room for the new ones. */
         for (int i = rec->n - 1; i >= 0; i--)
             if (gc__tune_shape_eq(&rec->e[i].shape, &s->shape) && !gc__tune_entry_current(&rec->e[i]))
@@ -362,7 +484,7 @@ gc_status gc__tune_gemm_shape(struct gc_device *dev, const struct gc_gemm_desc *
             st = gc__tune_record_save(path, rec); /* without this run's pending marks */
             if (st == GC_OK) st = gc_error(GC_INTERRUPTED, "tune: interrupted");
         }
-        if (st == GC_OK) st = finish(s, row);
+        if (st == GC_OK) st = finish(s, row, clb_row);
         gc__tune_bench_destroy(&s->b);
     }
     gc_free(s);

@@ -32,7 +32,7 @@ enum gc_tune_outcome {
 const char *gc__tune_outcome_name(enum gc_tune_outcome o);
 
 struct gc_tune_entry {
-    char kernel[16]; /* "gemm" */
+    char kernel[16]; /* "gemm": a candidate of the shape; "clblast": CLBlast's own report */
     struct gc_tune_shape shape;
     enum gc_tune_outcome outcome;
     struct gc_gemm_config cfg;
@@ -60,6 +60,8 @@ int gc__tune_record_find(const struct gc_tune_record *r, const struct gc_tune_sh
                          const struct gc_gemm_config *cfg);
 /* Index of the shape's valid BEST entry (current source hash), or -1. */
 int gc__tune_record_best(const struct gc_tune_record *r, const struct gc_tune_shape *s);
+/* Index of the shape's "clblast" report entry (CLBlast defaults vs its best override), or -1. */
+int gc__tune_record_clblast(const struct gc_tune_record *r, const struct gc_tune_shape *s);
 gc_status gc__tune_record_load(const char *path, struct gc_tune_record *r);
 gc_status gc__tune_record_save(const char *path, const struct gc_tune_record *r);
 
@@ -92,14 +94,27 @@ extern void (*gc__tune_test_corrupt)(const struct gc_gemm_config *cfg, float *c,
 /* Test counter: candidates measured (verified and timed) since the process started. */
 extern int64_t gc__tune_evals_total;
 
+/* CLBlast candidates (clblast_space.c), defaults `def` completed: the i-th "likely good" set
+ * for the shape (false past the list's end), or a random valid one (false if none found). */
+bool gc__tune_clblast_likely(const struct gc_device_info *info, const struct gc_clblast_params *def,
+                             const struct gc_tune_shape *sh, int i, struct gc_clblast_params *out);
+bool gc__tune_clblast_random(const struct gc_device_info *info, const struct gc_clblast_params *def,
+                             uint64_t *rng, struct gc_clblast_params *out);
+
 /* Tunes one GEMM shape (full descriptor d) on dev, keeping rec and its file at `path` up to
  * date: skips the shape if rec already holds a valid BEST for it (*row->resumed), never
  * re-measures a candidate rec lists as rejected, records every rejection and the winner.
+ * clb_row (may be NULL) gets CLBlast's own row when CLBlast was measured (kernel "clblast":
+ * its defaults vs its best parameter set), else kernel "".
  * deadline: gc__tune_clock() value to stop searching at. */
 struct gc_tune_search {
     double deadline;
     int max_evals;
-    bool clblast;
+    int clblast; /* 0: gan-cl's kernels only; 1: also CLBlast, defaults and parameter sets;
+                  * 2: CLBlast only (the default config is still measured, as the baseline) */
+    double *clblast_build_s; /* in/out, may be NULL: the estimated cost of one new CLBlast
+                              * parameter set (its program build); a set is tried only while it
+                              * fits before the deadline */
     volatile sig_atomic_t *interrupted;
     void (*progress)(const char *line, void *user);
     void *user;
@@ -107,7 +122,8 @@ struct gc_tune_search {
 };
 gc_status gc__tune_gemm_shape(struct gc_device *dev, const struct gc_gemm_desc *d,
                               struct gc_tune_record *rec, const char *path,
-                              const struct gc_tune_search *opt, struct gc_tune_row *row);
+                              const struct gc_tune_search *opt, struct gc_tune_row *row,
+                              struct gc_tune_row *clb_row);
 double gc__tune_clock(void);
 
 #endif

@@ -43,7 +43,9 @@ struct gc_tune_options {
     const char *model;  /* a preset of gan.h or cyclegan.h; NULL = every preset */
     double budget_s;    /* wall-clock budget of the whole tune (default 600) */
     int max_evals;      /* candidates measured per shape at most; 0 = no limit */
-    int clblast;        /* 1 try CLBlast, 0 never, -1 auto (GPUs, or CPUs with >= 300 s left) */
+    int clblast;        /* 1 try CLBlast (its defaults and its own parameter sets), 2 CLBlast
+                         * only, 0 never, -1 auto (GPUs, or CPUs whose share of the budget per
+                         * shape covers a CLBlast build: 150 s until one is measured) */
     bool step_timing;   /* time the model's training step untuned vs tuned at the end */
     volatile sig_atomic_t *interrupted; /* checked between candidates; may be NULL */
     void (*progress)(const char *line, void *user); /* one line per event; may be NULL */
@@ -52,9 +54,10 @@ struct gc_tune_options {
 
 /* One tuned (kernel, shape). Times are medians of the final interleaved re-measurement. */
 struct gc_tune_row {
-    char kernel[16];  /* "gemm" */
+    char kernel[16];  /* "gemm": the shape's winner; "clblast": CLBlast alone, its defaults
+                       * (default_s) vs its best parameter set (tuned_s) */
     char shape[96];   /* "NT 256x256x2304 b1" */
-    char params[160]; /* "gemm_cpu MR=24 NR=16 ..." */
+    char params[200]; /* "gemm_cpu MR=24 NR=16 ...", "clblast indirect GEMMK=0 KREG=1 ..." */
     double flops;
     double default_s, tuned_s;
     int evals, rejected; /* candidates measured / rejected (wrong, build failure, ...) */
