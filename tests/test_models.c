@@ -177,6 +177,15 @@ static void test_eval_every(void **state)
     snprintf(page, sizeof page, "%s/dcgan32-eval-full/index.html", tmp_root);
     assert_true(file_has(page, "FID (fmnist features"));
     assert_true(file_has(page, "<h2>Epochs</h2>"));
+    /* gan-cl report rewrites the page from the folder alone */
+    assert_int_equal(remove(page), 0);
+    run_ok("%s report %s/dcgan32-eval-full >/dev/null", bin(), tmp_root);
+    assert_true(file_has(page, "<title>gan-cl: dcgan32</title>"));
+    assert_true(file_has(page, "<h2>d_loss</h2>"));
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "%s report %s/no-such-run 2>/dev/null", bin(), tmp_root);
+    int rc = system(cmd);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
 }
 
 /* --data DIR: a nested folder of 40x30 RGB images, Resize + CenterCrop to

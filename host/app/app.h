@@ -25,6 +25,7 @@ int gc_cmd_bench(int argc, char **argv);
 int gc_cmd_tune(int argc, char **argv);
 int gc_cmd_classify(int argc, char **argv);
 int gc_cmd_eval(int argc, char **argv);
+int gc_cmd_report(int argc, char **argv);
 /* The fmnist classifier's weights: `given` if not NULL, else the first of
  * $GANCL_MODELS/, <executable's dir>/../models/, ./models/ holding
  * fmnist_classifier.safetensors (GC_NOT_FOUND naming them otherwise). */

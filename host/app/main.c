@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"bench", gc_cmd_bench, "time training steps of a benchmark workload (GFLOP/s)"},
     {"classify", gc_cmd_classify, "train/test the Fashion-MNIST classifier behind eval"},
     {"eval", gc_cmd_eval, "FID, KID, P&R, density/coverage, IS (fmnist) of a generator"},
+    {"report", gc_cmd_report, "rewrite a run folder's index.html from its log and samples"},
     {"tune", gc_cmd_tune, "tune the GEMMs of a model on a device (writes its tuning record)"},
     {"cache", gc_cmd_cache, "show or clear the on-disk kernel cache (info | clear | warm)"},
 };

@@ -151,6 +151,10 @@ static void curves(FILE *f, const struct log *L)
         return;
     }
     chart(f, L, L->loss_col, L->nloss, "Losses");
+    /* Each loss again on its own scale: a critic's loss is flat next to a
+     * generator's tens, and the cycle loss next to the GAN terms. */
+    for (int k = 0; k < L->nloss && L->nloss > 1; k++)
+        chart(f, L, &L->loss_col[k], 1, L->names[L->loss_col[k]]);
     if (L->any_fid) chart(f, L, &L->fid_col, 1, "FID (fmnist features; lower is better)");
 }
 
