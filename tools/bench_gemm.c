@@ -6,6 +6,11 @@
  * reference before it is timed; the median of the rounds is reported.
  *
  *   gc-bench-gemm [--device SEL] [--rounds R] [--no-clblast] [--shapes all|small|square]
+ *                 [--shape MxNxK[:MRxNRkKCvVW[mMCnNC]]]...
+ *
+ * --shape (repeatable) replaces the shape list; the optional config after ':' is that
+ * shape's only candidate (e.g. the tuning record's choice), so "own best" is then the
+ * tuned config timed against the default and OpenBLAS in the same rounds.
  *
  * Candidates: GC_BENCH_OWN="MRxNRkKCvVW[mMCnNC],..." replaces the built-in list (MC, NC
  * default to the device default's), e.g. GC_BENCH_OWN=6x64k128v16,12x32k256v16m96n128.
@@ -244,7 +249,28 @@ int main(int argc, char **argv)
     const char *sel = "pocl";
     int rounds = 7;
     bool clblast = true, small = false, square = false;
+    static struct shape custom[64];
+    static int custom_cfg[64][6];
+    int ncustom = 0;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--shape") && i + 1 < argc && ncustom < 64) {
+            struct shape *c = &custom[ncustom];
+            int *g = custom_cfg[ncustom];
+            const char *colon = strchr(argv[++i], ':');
+            if (sscanf(argv[i], "%dx%dx%d", &c->m, &c->n, &c->k) != 3 || c->m < 1 || c->n < 1 ||
+                c->k < 1) {
+                fprintf(stderr, "--shape %s: MxNxK[:config]\n", argv[i]);
+                return 2;
+            }
+            if (colon && sscanf(colon + 1, "%dx%dk%dv%dm%dn%d", &g[0], &g[1], &g[2], &g[3], &g[4],
+                                &g[5]) < 4) {
+                fprintf(stderr, "--shape %s: config MRxNRkKCvVW[mMCnNC]\n", argv[i]);
+                return 2;
+            }
+            c->what = colon ? colon + 1 : "given";
+            ncustom++;
+            continue;
+        }
         if (!strcmp(argv[i], "--device") && i + 1 < argc) sel = argv[++i];
         else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--no-clblast")) clblast = false;
@@ -286,10 +312,6 @@ int main(int argc, char **argv)
     if (getenv("OPENBLAS_CORETYPE") || getenv("OPENBLAS_L2_SIZE"))
         fprintf(stderr, "warning: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are set: OpenBLAS may run "
                         "slower kernels than this CPU supports\n");
-    bool enabled[MAX_IMPL];
-    for (int i = 0; i < N_OWN; i++) enabled[i] = true;
-    enabled[N_OWN] = clblast;
-    enabled[N_OWN + 1] = x.sgemm != NULL;
     printf("device: %s (%s); POCL_MAX_PTHREAD_COUNT=%s; median of %d interleaved rounds, "
            "GFLOP/s\n\n",
            x.dev->info.name, x.dev->info.platform_name,
@@ -313,9 +335,21 @@ int main(int argc, char **argv)
     int ns = small ? (int)(sizeof shapes_small / sizeof shapes_small[0])
                    : (int)(sizeof shapes_all / sizeof shapes_all[0]);
     if (square) ns = 3;
+    if (ncustom) shapes = custom, ns = ncustom;
+    int n_own_list = N_OWN;
     for (int i = 0; i < ns; i++) {
         x.s = &shapes[i];
-        bench_shape(&x, enabled, rounds);
+        if (ncustom && custom_cfg[i][0]) { /* this shape's own candidate only */
+            N_OWN = 2;
+            memcpy(own_cands[1], custom_cfg[i], sizeof custom_cfg[i]);
+        } else {
+            N_OWN = n_own_list;
+        }
+        bool en[MAX_IMPL];
+        for (int k = 0; k < N_OWN; k++) en[k] = true;
+        en[N_OWN] = clblast;
+        en[N_OWN + 1] = x.sgemm != NULL;
+        bench_shape(&x, en, rounds);
     }
     gc_device_destroy(x.dev);
     if (h) dlclose(h);
