@@ -183,6 +183,27 @@ gc_status gc__exec_launch(struct gc_exec *x, cl_kernel k, int n_args, const stru
 gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
                         int64_t n);
 
+/* Loop budget of one work-item on x's device (gc_device_info.loop_limit): llvmpipe stops every
+ * loop of a work-item, silently, once all of them together ran 65535 iterations. Kernels whose
+ * loops grow with the shapes split their work over more work-items or launches so that a bound
+ * on their count stays within gc__loop_budget: 7/8 of the limit (the rest is headroom for the
+ * bounds' own mistakes), INT64_MAX where the device has no limit. The bounds (in host/ops, see
+ * gc__loops) charge 1 per iteration and 1 per loop entry: what llvmpipe (Mesa 22.3) measured for
+ * these kernels with a probe loop run after the kernel body (col2im, sum_to_lanes,
+ * norm_stats_fwd, log_softmax_fwd: 1.00-1.01 per iteration). The 8 work-items of an llvmpipe
+ * SIMD vector share one counter, and a loop runs while any lane still needs it, so a bound
+ * takes the longest path of the loop nest, not one work-item's own trips. cl/gemm.cl has its
+ * own calibrated bounds (host/ops/gemm.c). */
+int64_t gc__loop_budget(const struct gc_device *dev);
+/* Iterations of a loop of `trips` iterations, entered once: trips + 1. */
+static inline int64_t gc__loops(int64_t trips)
+{
+    return trips + 1;
+}
+/* GC_UNSUPPORTED naming `what` when `trips` exceeds the budget (for kernels whose work the
+ * host cannot split further); GC_OK otherwise. */
+gc_status gc__loop_check(const struct gc_device *dev, int64_t trips, const char *what);
+
 /* Element-wise kernels (cl/unary.cl, cl/binary.cl): EW_WG work-items per group,
  * EW_EPI elements each. gc__ew_tunables is what their descriptors declare;
  * gc__ew_values picks the values for a device (the one place that knows CPU

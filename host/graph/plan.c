@@ -400,6 +400,21 @@ gc_status gc__launch_1d(struct gc_exec *x, cl_kernel k, int n_args, const struct
     return gc__exec_launch(x, k, n_args, args, 1, &g, &l);
 }
 
+int64_t gc__loop_budget(const struct gc_device *dev)
+{
+    uint32_t lim = dev->info.loop_limit;
+    return lim ? (int64_t)(lim - lim / 8) : INT64_MAX;
+}
+
+gc_status gc__loop_check(const struct gc_device *dev, int64_t trips, const char *what)
+{
+    if (trips <= gc__loop_budget(dev)) return GC_OK;
+    return gc_error(GC_UNSUPPORTED,
+                    "%s: a work-item would run ~%lld loop iterations, more than %s allows "
+                    "(%u in all, all loops together)",
+                    what, (long long)trips, dev->info.name, dev->info.loop_limit);
+}
+
 const struct gc_tunable gc__ew_tunables[GC_EW_TUNABLES] = {GC_EW_TUNABLE_LIST};
 
 /* CPU (PoCL): 256 x 1. The per-group cost is what made 64-item groups slow;
