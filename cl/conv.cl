@@ -45,23 +45,26 @@ void im2col_rows(__global float *patches, const ulong p_off, __global const floa
     }
 }
 
-// One work-item per output row (b, o, oy): zeroes it, then adds every tap
-// (ky, kx) that lands on it, a contiguous run of col per tap. Taps are added
-// in (ky, kx) order, as a per-element gather would sum them.
+// One work-item per output row (b, o, oy) and run of cw columns [ox0, ox0 + cw) of it
+// (cw = ow, one run per row, unless the device limits a work-item's loop iterations: the
+// host then picks cw so the loops stay within them): zeroes the run, then adds every tap
+// (ky, kx) that lands on it, a contiguous stretch of col per tap. Taps are added in
+// (ky, kx) order, as a per-element gather would sum them, whatever cw is.
 //   y[b, o, oy, ox] += col[b, (o*KH+ky)*KW+kx, iy*W+ix]
 //   where oy = iy*sh - ph + ky*dh, ox = ix*sw - pw + kx*dw.
 __kernel __attribute__((reqd_work_group_size(CONV_WG, 1, 1)))
 void col2im(__global float *y, const ulong y_off, __global const float *col,
             const ulong c_off, const int n, const int oc, const int h, const int w,
-            const int oh, const int ow, const int4 gh, const int4 gw)
+            const int oh, const int ow, const int4 gh, const int4 gw, const int cw)
 {
-    int r = (int)get_global_id(0);
-    if (r >= n * oc * oh) return;
+    int r = (int)get_global_id(0), ox0 = (int)get_global_id(1) * cw;
+    if (r >= n * oc * oh || ox0 >= ow) return;
+    int ox1 = min(ow, ox0 + cw);
     int oy = r % oh, bo = r / oh; // bo = b * oc + o
     int hw = h * w, kk = gh.w * gw.w;
     __global float *yr = y + y_off + (size_t)r * ow;
     __global const float *cb = col + c_off + (size_t)bo * kk * hw;
-    for (int ox = 0; ox < ow; ox++) yr[ox] = 0.0f;
+    for (int ox = ox0; ox < ox1; ox++) yr[ox] = 0.0f;
     for (int ky = 0; ky < gh.w; ky++) {
         int ty = oy + gh.y - ky * gh.z;
         if (ty < 0 || ty % gh.x != 0) continue;
@@ -69,8 +72,9 @@ void col2im(__global float *y, const ulong y_off, __global const float *col,
         if (iy >= h) continue;
         for (int kx = 0; kx < gw.w; kx++) {
             int shift = kx * gw.z - gw.y; // ox = ix * sw + shift
-            int ix0 = shift >= 0 ? 0 : (-shift + gw.x - 1) / gw.x;
-            int last = ow - 1 - shift;
+            int lo = ox0 - shift;         // first ix: ceil(lo / sw), at least 0
+            int ix0 = lo <= 0 ? 0 : (lo + gw.x - 1) / gw.x;
+            int last = ox1 - 1 - shift;
             if (last < 0) continue;
             int ix1 = min(w, last / gw.x + 1);
             __global const float *src = cb + (size_t)(ky * gw.w + kx) * hw + (size_t)iy * w;

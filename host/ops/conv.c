@@ -162,6 +162,8 @@ static gc_status im2col(struct gc_exec *x, struct gc_buf dst, const struct gc_te
                           GC_KA(ch),      GC_KA(h),       GC_KA(w),     GC_KA(coh),   GC_KA(cow),
                           GC_KA(gh),      GC_KA(gw)};
     int64_t pairs = (int64_t)n * oh * ow * ch; /* (patch row, channel) */
+    if (rows) s = gc__loop_check(x->dev, 1 + gc__loops(c->kh) + c->kh * gc__loops(c->kw), "im2col");
+    if (s != GC_OK) return s;
     return rows ? launch_rows(x, k, 12, a, pairs) : gc__launch_1d(x, k, 12, a, pairs * c->kh * c->kw);
 }
 
@@ -204,6 +206,28 @@ static int64_t conv2d_workspace(const struct gc_tensor *t)
     return t->shape[0] * t->shape[2] * t->shape[3] * t->in[0]->shape[1] * c->kh * c->kw;
 }
 
+/* Loop iterations of one col2im work-item with a run of cw columns: the zeroing, the ky and kx
+ * loops and, per tap, at most ceil(cw / sw) + 1 positions. Every ky counts, not just those
+ * whose stride phase matches the row: the 8 rows of an llvmpipe SIMD vector match different
+ * ky, and the vector runs each tap for any of them. */
+static int64_t col2im_trips(const struct gc_conv_params *c, int64_t cw)
+{
+    int64_t per_tap = gc__loops((cw + c->stride[1] - 1) / c->stride[1] + 1);
+    return 1 + gc__loops(cw) + gc__loops(c->kh) + c->kh * (gc__loops(c->kw) + c->kw * per_tap);
+}
+
+/* Columns per col2im work-item: the whole row unless the device's loop budget needs runs of
+ * fewer (then as few equal runs as fit); 0 when not even one column fits. */
+static int col2im_run(const struct gc_device *dev, const struct gc_conv_params *c, int ow)
+{
+    int64_t budget = gc__loop_budget(dev);
+    for (int runs = 1; runs <= ow; runs++) {
+        int cw = (ow + runs - 1) / runs;
+        if (col2im_trips(c, cw) <= budget) return cw;
+    }
+    return 0;
+}
+
 static gc_status col2im(struct gc_exec *x, const struct gc_tensor *t, struct gc_buf col)
 {
     cl_kernel k;
@@ -215,11 +239,22 @@ static gc_status col2im(struct gc_exec *x, const struct gc_tensor *t, struct gc_
     cl_int n = (cl_int)t->shape[0], oc = (cl_int)t->shape[1], h = (cl_int)t->in[0]->shape[2],
            w = (cl_int)t->in[0]->shape[3], oh = (cl_int)t->shape[2], ow = (cl_int)t->shape[3];
     cl_int4 gh = geom_h(c), gw = geom_w(c);
+    if (!rows) { /* col2im_elems: kh * kw taps per output element */
+        s = gc__loop_check(x->dev, 1 + gc__loops(c->kh) + c->kh * gc__loops(c->kw), "col2im");
+        struct gc_karg a[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(col.mem), GC_KA(col.off), GC_KA(n),
+                              GC_KA(oc),    GC_KA(h),     GC_KA(w),       GC_KA(oh),      GC_KA(ow),
+                              GC_KA(gh),    GC_KA(gw)};
+        return s == GC_OK ? gc__launch_1d(x, k, 12, a, t->numel) : s;
+    }
+    cl_int cw = col2im_run(x->dev, c, ow);
+    if (cw == 0) return gc__loop_check(x->dev, col2im_trips(c, 1), "col2im");
     struct gc_karg a[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(col.mem), GC_KA(col.off), GC_KA(n),
                           GC_KA(oc),    GC_KA(h),     GC_KA(w),       GC_KA(oh),      GC_KA(ow),
-                          GC_KA(gh),    GC_KA(gw)};
-    return rows ? launch_rows(x, k, 12, a, t->numel / ow) /* output rows (b, o, oy) */
-                : gc__launch_1d(x, k, 12, a, t->numel);
+                          GC_KA(gh),    GC_KA(gw),    GC_KA(cw)};
+    /* output rows (b, o, oy) x runs of cw columns */
+    size_t g[2] = {(size_t)(t->numel / ow), (size_t)((ow + cw - 1) / cw)};
+    size_t l[2] = {(size_t)conv_tunables[0].def, 1};
+    return gc__exec_launch(x, k, 13, a, 2, g, l);
 }
 
 /* col[n] (OC*KK, HW) = w^T (OC*KK, IC) . x[n] (IC, HW); y = col2im(col) */
