@@ -13,8 +13,10 @@
 //     of 16) writes the RED_WG partials of sum_to_fwd to a workspace (K,
 //     RED_WG), in the same order; sum_to_tree runs the same tree per output.
 //     A training run thus does not depend on which path or device summed.
-//     Each work-item loops at most ~R1*R2/RED_WG times, like sum_to_fwd's
-//     (rusticl/llvmpipe stops loops silently after 65535 iterations).
+//     Each work-item loops ~R1*R2/RED_WG times, like sum_to_fwd's; where the
+//     device limits a work-item's loop iterations (llvmpipe: 65535, all loops
+//     together, silently) the host splits that over launches (sum_to_lanes) or
+//     refuses the shape (sum_to_fwd, used there only for (K, R, K, ...) shapes).
 
 #ifndef RED_WG
 #error RED_WG (partial sums per output: sum_to_fwd's work-group size, a power of two >= 16) must be given as a -D build option
@@ -26,19 +28,26 @@
 // Work-item (k, l) of sum_to_lanes: vec 1 takes partials 16l .. 16l+15 with
 // vload16 (R2 % 16 == 0), vec 0 partial l alone. part (K, RED_WG).
 // step_r1 = RED_WG / R2, step_r2 = RED_WG % R2: r += RED_WG in (r1, r2) form.
+// Steps [j0, j1) of the partial's sequence r = first + j RED_WG: all of them in
+// one launch (j0 = 0, j1 >= the count) unless the device limits a work-item's
+// loop iterations; then the host runs them in several launches, each going on
+// from the partial the previous one stored: the same additions in the same order.
 __kernel __attribute__((reqd_work_group_size(RED_RWG, 1, 1)))
 void sum_to_lanes(__global float *part, const ulong p_off, __global const float *x,
                   const ulong x_off, const int r1n, const int kn, const int r2n,
-                  const int step_r1, const int step_r2, const int vec)
+                  const int step_r1, const int step_r2, const int vec, const int j0,
+                  const int j1)
 {
     int k = (int)get_global_id(0), l = (int)get_global_id(1);
     if (k >= kn) return;
     int first = vec ? 16 * l : l, total = r1n * r2n;
-    int r1 = first / r2n, r2 = first - r1 * r2n;
+    long start = first + (long)j0 * RED_WG;
+    int end = (int)min((long)total, first + (long)j1 * RED_WG);
+    int r1 = (int)(start / r2n), r2 = (int)(start - (long)r1 * r2n);
     __global float *dst = part + p_off + (size_t)k * RED_WG + first;
     if (vec) {
-        float16 acc = (float16)(0.0f);
-        for (int r = first; r < total; r += RED_WG) {
+        float16 acc = j0 ? vload16(0, dst) : (float16)(0.0f);
+        for (int r = (int)min(start, (long)end); r < end; r += RED_WG) {
             acc += vload16(0, x + x_off + ((size_t)r1 * kn + k) * r2n + r2);
             r1 += step_r1;
             r2 += step_r2;
@@ -50,8 +59,8 @@ void sum_to_lanes(__global float *part, const ulong p_off, __global const float 
         vstore16(acc, 0, dst);
         return;
     }
-    float acc = 0.0f;
-    for (int r = first; r < total; r += RED_WG) {
+    float acc = j0 ? *dst : 0.0f;
+    for (int r = (int)min(start, (long)end); r < end; r += RED_WG) {
         acc += x[x_off + ((size_t)r1 * kn + k) * r2n + r2];
         r1 += step_r1;
         r2 += step_r2;

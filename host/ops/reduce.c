@@ -107,12 +107,19 @@ static gc_status lanes_forward(struct gc_exec *x, const struct gc_tensor *t, int
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]), ws = gc__exec_workspace(x);
     cl_int cr1 = (cl_int)r1, ck = (cl_int)k, cr2 = (cl_int)r2, sr1 = (cl_int)(wg / r2),
            sr2 = (cl_int)(wg % r2), vec = r2 % 16 == 0;
-    struct gc_karg la[] = {GC_KA(ws.mem), GC_KA(ws.off), GC_KA(a.mem), GC_KA(a.off), GC_KA(cr1),
-                           GC_KA(ck),     GC_KA(cr2),    GC_KA(sr1),   GC_KA(sr2),   GC_KA(vec)};
     size_t global[2] = {(size_t)k, (size_t)(vec ? wg / 16 : wg)};
     size_t local[2] = {(size_t)reduce_tunables[1].def, 1};
-    st = gc__exec_launch(x, kl, 10, la, 2, global, local);
-    if (st != GC_OK) return st;
+    /* Steps of a partial: ceil(R1 R2 / RED_WG); per launch as many as the loop budget allows
+     * (the loop and its entry, plus one for the kernel). */
+    int64_t steps = (r1 * r2 + wg - 1) / wg, per = gc__loop_budget(x->dev) - 2;
+    for (int64_t j0 = 0; j0 == 0 || j0 < steps; j0 += per) {
+        cl_int cj0 = (cl_int)j0, cj1 = (cl_int)(steps - j0 < per ? steps : j0 + per);
+        struct gc_karg la[] = {GC_KA(ws.mem), GC_KA(ws.off), GC_KA(a.mem), GC_KA(a.off),
+                               GC_KA(cr1),    GC_KA(ck),     GC_KA(cr2),   GC_KA(sr1),
+                               GC_KA(sr2),    GC_KA(vec),    GC_KA(cj0),   GC_KA(cj1)};
+        st = gc__exec_launch(x, kl, 12, la, 2, global, local);
+        if (st != GC_OK) return st;
+    }
     struct gc_karg ta[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(ws.mem), GC_KA(ws.off), GC_KA(ck)};
     return gc__exec_launch(x, kt, 5, ta, 1, global, local);
 }
@@ -150,6 +157,14 @@ static gc_status tree_forward(struct gc_exec *x, const struct gc_tensor *t)
     gc__shape4(t, y4);
     cl_int4 xs = int4_of(x4), ys = int4_of(y4);
     cl_int nred = (cl_int)(t->in[0]->numel / t->numel);
+    /* the index loops (4 dims each), the strided sum (its steps each locate the element over
+     * the summed dims) and the tree */
+    int nr = 0;
+    for (int d = 0; d < 4; d++) nr += y4[d] == 1 && x4[d] != 1;
+    int64_t steps = (nred + wg - 1) / wg;
+    s = gc__loop_check(x->dev, 1 + 3 * gc__loops(4) + gc__loops(steps) + steps * gc__loops(nr) + gc__loops(8),
+                       "sum_to");
+    if (s != GC_OK) return s;
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]);
     struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem), GC_KA(a.off),
                              GC_KA(xs),    GC_KA(ys),    GC_KA(nred)};
