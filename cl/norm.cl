@@ -58,6 +58,24 @@ float group_sum(__local float *part, float v)
     return total;
 }
 
+// Work-item lid's share of its group's sum over elements e0 + lid, e0 + lid + NORM_WG, ...
+// below e1: of the values (sq 0) or of their squared deviations from mean (sq 1), added to acc.
+float stats_acc(__global const float *base, int inner, int ostride, int e0, int e1, float mean,
+                int sq, float acc)
+{
+    for (int e = e0 + (int)get_local_id(0); e < e1; e += NORM_WG) {
+        int o = e / inner;
+        float v = base[(size_t)o * ostride + (e - o * inner)];
+        if (sq) {
+            float d = v - mean;
+            acc += d * d;
+        } else {
+            acc += v;
+        }
+    }
+    return acc;
+}
+
 // One work-group per group g. Its M = outer * inner elements are `outer` runs
 // of `inner` contiguous values starting at x[g * inner], `ostride` apart.
 // Two passes (mean, then the mean of squared deviations): exact where the
@@ -70,23 +88,39 @@ void norm_stats_fwd(__global float *y, const ulong y_off, __global const float *
     __local float part[NORM_WG];
     int g = (int)get_group_id(0), lid = (int)get_local_id(0), m = inner * outer;
     __global const float *base = x + x_off + (size_t)g * inner;
-    float acc = 0.0f;
-    for (int e = lid; e < m; e += NORM_WG) {
-        int o = e / inner;
-        acc += base[(size_t)o * ostride + (e - o * inner)];
-    }
-    float mean = group_sum(part, acc) / (float)m;
-    acc = 0.0f;
-    for (int e = lid; e < m; e += NORM_WG) {
-        int o = e / inner;
-        float d = base[(size_t)o * ostride + (e - o * inner)] - mean;
-        acc += d * d;
-    }
-    float var = group_sum(part, acc) / (float)m;
+    float mean = group_sum(part, stats_acc(base, inner, ostride, 0, m, 0.0f, 0, 0.0f)) / (float)m;
+    float var = group_sum(part, stats_acc(base, inner, ostride, 0, m, mean, 1, 0.0f)) / (float)m;
     if (lid == 0) {
         int sn = g / sc, c = g % sc;
         y[y_off + (size_t)sn * 2 * sc + c] = mean;
         y[y_off + (size_t)sn * 2 * sc + sc + c] = rsqrt(var + eps);
+    }
+}
+
+// norm_stats_fwd in pieces, for devices that limit a work-item's loop iterations
+// (the host picks this where one launch would loop too often): pass 0 sums the
+// values, pass 1 the squared deviations from the mean pass 0 stored in y, each
+// over elements [e0, e1) per launch (e0 a multiple of NORM_WG), work-item
+// partials kept in ws (groups, NORM_WG) between launches; the launch that
+// reaches M stores what its tree adds them up to and stores the mean (pass 0) or rstd (pass 1). The same
+// additions in the same order as norm_stats_fwd, so the same bits.
+__kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
+void norm_stats_part(__global float *y, const ulong y_off, __global const float *x,
+                     const ulong x_off, const int inner, const int outer, const int ostride,
+                     const int sc, const float eps, __global float *ws, const ulong ws_off,
+                     const int e0, const int e1, const int pass)
+{
+    __local float part[NORM_WG];
+    int g = (int)get_group_id(0), lid = (int)get_local_id(0), m = inner * outer;
+    __global const float *base = x + x_off + (size_t)g * inner;
+    __global float *w = ws + ws_off + (size_t)g * NORM_WG + lid;
+    __global float *ym = y + y_off + (size_t)(g / sc) * 2 * sc + g % sc; // mean; rstd at ym[sc]
+    float acc = stats_acc(base, inner, ostride, e0, e1, pass ? *ym : 0.0f, pass, e0 ? *w : 0.0f);
+    if (e1 < m) *w = acc;
+    float v = group_sum(part, acc) / (float)m; // every launch: no barrier under a condition
+    if (e1 >= m && lid == 0) {
+        if (pass) ym[sc] = rsqrt(v + eps);
+        else *ym = v;
     }
 }
 

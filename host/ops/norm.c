@@ -61,13 +61,13 @@ extern const struct gc_op_desc gc__op_desc_norm_stats;
 
 /* The norm program with its defaults, and the element-wise values the device
  * gets (gc__ew_values) for norm_apply. */
-static gc_status norm_kernel(struct gc_exec *x, const char *name, cl_kernel *k)
+static gc_status norm_kernel(struct gc_exec *x, int slot, const char *name, cl_kernel *k)
 {
     char opts[128];
     int v[NORM_TUNABLES] = {norm_tunables[0].def};
     gc__ew_values(x->dev, v + 1);
     gc__op_options(&gc__op_desc_norm_stats, v, opts, sizeof opts);
-    return gc__exec_kernel(x, 0, "norm", opts, name, k);
+    return gc__exec_kernel(x, slot, "norm", opts, name, k);
 }
 
 /* Statistics shape (SN, SC, 1, 1) of one field (mean or rstd). */
@@ -111,10 +111,17 @@ static gc_status stats_infer(struct gc_tensor *t)
     return GC_OK;
 }
 
+/* Loop iterations of a norm_stats work-item running `passes` sums of `steps` steps each, and
+ * the tree of group_sum after each (log2 NORM_WG <= 8 halvings). */
+static int64_t stats_trips(int64_t steps, int passes)
+{
+    return 1 + passes * (gc__loops(steps) + gc__loops(8));
+}
+
 static gc_status stats_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     cl_kernel k;
-    gc_status s = norm_kernel(x, "norm_stats_fwd", &k);
+    gc_status s = norm_kernel(x, 0, "norm_stats_fwd", &k);
     if (s != GC_OK) return s;
     struct norm_params p = norm_of(t);
     const struct gc_tensor *in = t->in[0];
@@ -127,10 +134,40 @@ static gc_status stats_forward(struct gc_exec *x, const struct gc_tensor *t)
     cl_int ostride = (cl_int)(in->shape[1] * hw), sc = (cl_int)sh[1];
     float eps = p.eps;
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, in);
-    struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off),   GC_KA(a.mem), GC_KA(a.off), GC_KA(inner),
-                             GC_KA(outer), GC_KA(ostride), GC_KA(sc),    GC_KA(eps)};
-    size_t wg = (size_t)norm_tunables[0].def, global = (size_t)(sh[0] * sh[1]) * wg;
-    return gc__exec_launch(x, k, 9, args, 1, &global, &wg);
+    int64_t wg = norm_tunables[0].def, steps = ((int64_t)inner * outer + wg - 1) / wg;
+    size_t lwg = (size_t)wg, global = (size_t)(sh[0] * sh[1]) * lwg;
+    if (stats_trips(steps, 2) <= gc__loop_budget(x->dev)) {
+        struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off),   GC_KA(a.mem), GC_KA(a.off),
+                                 GC_KA(inner), GC_KA(outer),   GC_KA(ostride), GC_KA(sc),
+                                 GC_KA(eps)};
+        return gc__exec_launch(x, k, 9, args, 1, &global, &lwg);
+    }
+    s = norm_kernel(x, 1, "norm_stats_part", &k);
+    int64_t per = gc__loop_budget(x->dev) - stats_trips(0, 1); /* steps per launch */
+    if (s == GC_OK) s = gc__loop_check(x->dev, stats_trips(per < 1 ? 1 : per, 1), "norm_stats");
+    struct gc_buf ws = gc__exec_workspace(x);
+    int64_t m = (int64_t)inner * outer;
+    for (cl_int pass = 0; pass < 2 && s == GC_OK; pass++)
+        for (int64_t e0 = 0; e0 < m && s == GC_OK; e0 += per * wg) {
+            cl_int ce0 = (cl_int)e0, ce1 = (cl_int)(m - e0 < per * wg ? m : e0 + per * wg);
+            struct gc_karg args[] = {GC_KA(y.mem),  GC_KA(y.off),   GC_KA(a.mem), GC_KA(a.off),
+                                     GC_KA(inner),  GC_KA(outer),   GC_KA(ostride), GC_KA(sc),
+                                     GC_KA(eps),    GC_KA(ws.mem),  GC_KA(ws.off), GC_KA(ce0),
+                                     GC_KA(ce1),    GC_KA(pass)};
+            s = gc__exec_launch(x, k, 14, args, 1, &global, &lwg);
+        }
+    return s;
+}
+
+/* Loop-limited devices: norm_stats_part's partials, (groups, NORM_WG). */
+static int64_t stats_workspace(const struct gc_tensor *t)
+{
+    int64_t m = group_count((enum gc_norm_kind)norm_of(t).kind, t->in[0]);
+    int64_t steps = (m + norm_tunables[0].def - 1) / norm_tunables[0].def;
+    if (stats_trips(steps, 2) <= gc__loop_budget(t->g->dev)) return 0;
+    int64_t sh[4];
+    stat_shape((enum gc_norm_kind)norm_of(t).kind, t->in[0], sh);
+    return sh[0] * sh[1] * norm_tunables[0].def;
 }
 
 /* mean = sum(x)/M, var = sum((x - mean)^2)/M, r = (var + eps)^-1/2:
@@ -160,6 +197,7 @@ const struct gc_op_desc gc__op_desc_norm_stats = {.name = "norm_stats",
                                                   .infer = stats_infer,
                                                   .forward = stats_forward,
                                                   .backward = stats_backward,
+                                                  .workspace = stats_workspace,
                                                   .tunables = norm_tunables,
                                                   .n_tunables = NORM_TUNABLES,
                                                   .flops = stats_flops};
@@ -237,7 +275,7 @@ static gc_status apply_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     cl_kernel k;
     bool big = t->numel >= (1 << 24); /* beyond norm_apply_fwd's division-free indices */
-    gc_status s = norm_kernel(x, big ? "norm_apply_big" : "norm_apply_fwd", &k);
+    gc_status s = norm_kernel(x, 0, big ? "norm_apply_big" : "norm_apply_fwd", &k);
     if (s != GC_OK) return s;
     const struct gc_tensor *gm = gamma_of(t), *bt = beta_of(t);
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]),
@@ -362,7 +400,7 @@ static gc_status update_infer(struct gc_tensor *t)
 static gc_status update_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     cl_kernel k;
-    gc_status s = norm_kernel(x, "norm_running_update_fwd", &k);
+    gc_status s = norm_kernel(x, 0, "norm_running_update_fwd", &k);
     if (s != GC_OK) return s;
     struct norm_params p = norm_of(t);
     struct gc_buf y = gc__exec_buf(x, t), st = gc__exec_buf(x, t->in[0]),
