@@ -23,16 +23,46 @@ static gc_status ls_infer(struct gc_tensor *t)
     return GC_OK;
 }
 
+/* Loop iterations of a log_softmax_fwd work-item: three loops over the row. */
+static int64_t ls_trips(int64_t c)
+{
+    return 1 + 3 * gc__loops(c);
+}
+
 static gc_status ls_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     cl_kernel k;
-    gc_status s = gc__exec_kernel(x, 0, "softmax", "", "log_softmax_fwd", &k);
-    if (s != GC_OK) return s;
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]);
     cl_ulong c = (cl_ulong)t->shape[t->ndim - 1], rows = (cl_ulong)(t->numel / (int64_t)c);
-    struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem),
-                             GC_KA(a.off), GC_KA(rows),  GC_KA(c)};
-    return gc__launch_1d(x, k, 6, args, (int64_t)rows);
+    int64_t budget = gc__loop_budget(x->dev);
+    if (ls_trips((int64_t)c) <= budget) {
+        gc_status s = gc__exec_kernel(x, 0, "softmax", "", "log_softmax_fwd", &k);
+        if (s != GC_OK) return s;
+        struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem),
+                                 GC_KA(a.off), GC_KA(rows),  GC_KA(c)};
+        return gc__launch_1d(x, k, 6, args, (int64_t)rows);
+    }
+    /* Loop-limited device, wide rows: log_softmax_part, each phase over runs of columns that
+     * keep one loop (plus the kernel's own count) within the budget. */
+    gc_status s = gc__exec_kernel(x, 1, "softmax", "", "log_softmax_part", &k);
+    cl_ulong per = (cl_ulong)(budget - 2);
+    struct gc_buf ws = gc__exec_workspace(x);
+    for (cl_int ph = 0; ph < 3 && s == GC_OK; ph++)
+        for (cl_ulong j0 = 0; j0 < c && s == GC_OK; j0 += per) {
+            cl_ulong j1 = c - j0 < per ? c : j0 + per;
+            struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off),  GC_KA(a.mem), GC_KA(a.off),
+                                     GC_KA(rows),  GC_KA(c),      GC_KA(ws.mem), GC_KA(ws.off),
+                                     GC_KA(j0),    GC_KA(j1),     GC_KA(ph)};
+            s = gc__launch_1d(x, k, 11, args, (int64_t)rows);
+        }
+    return s;
+}
+
+/* Loop-limited devices, rows too wide for one launch: log_softmax_part's (max, sum) per row. */
+static int64_t ls_workspace(const struct gc_tensor *t)
+{
+    int64_t c = t->shape[t->ndim - 1];
+    return ls_trips(c) <= gc__loop_budget(t->g->dev) ? 0 : 2 * (t->numel / c);
 }
 
 static gc_status ls_backward(struct gc_graph *g, struct gc_tensor *t, struct gc_tensor *dy,
@@ -55,6 +85,7 @@ const struct gc_op_desc gc__op_desc_log_softmax = {.name = "log_softmax",
                                                    .inplace = true,
                                                    .infer = ls_infer,
                                                    .forward = ls_forward,
+                                                   .workspace = ls_workspace,
                                                    .backward = ls_backward,
                                                    .flops = ls_flops};
 
