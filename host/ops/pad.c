@@ -111,8 +111,21 @@ static gc_status pad_forward(struct gc_exec *x, const struct gc_tensor *t)
     return pad_launch(x, t, "pad_fwd", t->in[0], t);
 }
 
+/* pad_bwd_data's loops (see gc__loop_budget): up to 3 ranges a side whose positions total at
+ * most 1 + before + after (replicate's edge bands: a huge pad of a thin input is refused on a
+ * loop-limited device). */
+static gc_status pad_bwd_loops(struct gc_exec *x, const struct pad_params *p)
+{
+    int64_t lh = 1 + p->top + p->bottom, lw = 1 + p->left + p->right;
+    int64_t trips = 1 + gc__loops(3) + 3 + lh * (gc__loops(3) + 3 + lw);
+    return gc__loop_check(x->dev, trips, "pad_backward");
+}
+
 static gc_status pad_backward_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
+    struct pad_params p = pad_of(t);
+    gc_status s = pad_bwd_loops(x, &p);
+    if (s != GC_OK) return s;
     return pad_launch(x, t, "pad_bwd_data", t, t->in[0]);
 }
 
@@ -213,7 +226,10 @@ static gc_status resample_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     cl_kernel k;
     bool up = t->op == GC_OP_UPSAMPLE_NEAREST;
-    gc_status s = gc__exec_kernel(x, 0, "pad", "", up ? "upsample_fwd" : "sum_pool_fwd", &k);
+    int64_t fl = factor_of(t); /* sum_pool_fwd: an f x f window */
+    gc_status s = up ? GC_OK : gc__loop_check(x->dev, 1 + gc__loops(fl) + fl * gc__loops(fl), "sum_pool");
+    if (s == GC_OK)
+        s = gc__exec_kernel(x, 0, "pad", "", up ? "upsample_fwd" : "sum_pool_fwd", &k);
     if (s != GC_OK) return s;
     /* both kernels index the small (H, W) side */
     const struct gc_tensor *small = up ? t->in[0] : t;

@@ -85,15 +85,34 @@ static gc_status max_pool_backward_infer(struct gc_tensor *t)
     return GC_OK;
 }
 
+/* Loop bounds of the pool kernels (see gc__loop_budget): a k x k window scan; the adjoints
+ * visit the ceil(k / s) x ceil(k / s) windows that can reach an input element, max_pool_bwd
+ * rescanning each window for its argmax. Shapes beyond a loop-limited device's budget are
+ * refused (k <= 64: only large windows with small strides get there, e.g. k 16, stride 1). */
+static int64_t window_trips(int64_t k)
+{
+    return gc__loops(k) + k * gc__loops(k);
+}
+
+static gc_status pool_loops(struct gc_exec *ex, const struct pool_params *p, bool fwd, bool max)
+{
+    int64_t nw = (p->k + p->s - 1) / p->s;
+    int64_t trips = fwd ? window_trips(p->k)
+                        : gc__loops(nw) + nw * (gc__loops(nw) + (max ? nw * window_trips(p->k) : 0));
+    return gc__loop_check(ex->dev, 1 + trips, max ? "max_pool" : "avg_pool");
+}
+
 /* Both kernels take (out, v-or-dy, x), x's shape and the pooled size. */
 static gc_status max_pool_forward(struct gc_exec *ex, const struct gc_tensor *t)
 {
     cl_kernel k;
     bool fwd = t->op == GC_OP_MAX_POOL;
-    gc_status s = gc__exec_kernel(ex, 0, "pool", "", fwd ? "max_pool_fwd" : "max_pool_bwd", &k);
+    struct pool_params p = pool_of(t);
+    gc_status s = pool_loops(ex, &p, fwd, true);
+    if (s == GC_OK)
+        s = gc__exec_kernel(ex, 0, "pool", "", fwd ? "max_pool_fwd" : "max_pool_bwd", &k);
     if (s != GC_OK) return s;
     const struct gc_tensor *x = t->in[1], *small = fwd ? t : t->in[0];
-    struct pool_params p = pool_of(t);
     struct gc_buf y = gc__exec_buf(ex, t), a = gc__exec_buf(ex, t->in[0]), b = gc__exec_buf(ex, x);
     cl_int4 xs = {
         {(cl_int)x->shape[0], (cl_int)x->shape[1], (cl_int)x->shape[2], (cl_int)x->shape[3]}};
@@ -202,10 +221,12 @@ static gc_status avg_pool_forward(struct gc_exec *ex, const struct gc_tensor *t)
 {
     cl_kernel k;
     bool fwd = t->op == GC_OP_AVG_POOL;
-    gc_status s = gc__exec_kernel(ex, 0, "pool", "", fwd ? "avg_pool_fwd" : "avg_pool_bwd", &k);
+    struct pool_params p = pool_of(t);
+    gc_status s = pool_loops(ex, &p, fwd, false);
+    if (s == GC_OK)
+        s = gc__exec_kernel(ex, 0, "pool", "", fwd ? "avg_pool_fwd" : "avg_pool_bwd", &k);
     if (s != GC_OK) return s;
     const struct gc_tensor *big = fwd ? t->in[0] : t, *small = fwd ? t : t->in[0];
-    struct pool_params p = pool_of(t);
     struct gc_buf y = gc__exec_buf(ex, t), a = gc__exec_buf(ex, t->in[0]);
     cl_int4 xs = {{(cl_int)big->shape[0], (cl_int)big->shape[1], (cl_int)big->shape[2],
                    (cl_int)big->shape[3]}};
@@ -298,6 +319,15 @@ static gc_status resize_forward(struct gc_exec *ex, const struct gc_tensor *t)
     cl_int4 xs = {{(cl_int)src->shape[0], (cl_int)src->shape[1], (cl_int)src->shape[2],
                    (cl_int)src->shape[3]}};
     cl_int oh = (cl_int)dst->shape[2], ow = (cl_int)dst->shape[3];
+    if (!fwd) { /* resize_bwd: the outputs [lo, hi] of lin_range, at most 2 m / n + 6 a side
+                 * and at most m (llvmpipe: 2x2 -> 300x300 used ~52,000, 2x2 -> 400x400 all) */
+        int64_t ny = 2 * (((int64_t)oh + xs.s[2] - 1) / xs.s[2]) + 6;
+        int64_t nx = 2 * (((int64_t)ow + xs.s[3] - 1) / xs.s[3]) + 6;
+        ny = ny < oh ? ny : oh;
+        nx = nx < ow ? nx : ow;
+        s = gc__loop_check(ex->dev, 1 + gc__loops(ny) + ny * gc__loops(nx), "resize_bilinear");
+        if (s != GC_OK) return s;
+    }
     struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem), GC_KA(a.off),
                              GC_KA(xs),    GC_KA(oh),    GC_KA(ow)};
     return gc__launch_1d(ex, k, 7, args, t->numel);
