@@ -212,17 +212,37 @@ static void test_record_roundtrip_and_fallback(void **state)
     struct gc_tune_record r;
     char path[1024], line[1536];
     fresh_record(&r, path, sizeof path);
-    struct gc_gemm_desc d = odd_shape(37), other = odd_shape(38);
-    struct gc_tune_entry e = best_entry(&d);
+    struct gc_gemm_desc d = odd_shape(37), other = odd_shape(38), bad = odd_shape(39);
+    struct gc_tune_entry e = best_entry(&d), e_bad = best_entry(&bad);
+    gc__tune_layout_of(&d, &e.layout);
     gc_assert_ok(gc__tune_record_add(&r, &e));
+    e_bad.layout = (struct gc_tune_layout){.lda = 25, .ldb = 24, .ldc = 28}; /* ldc < n = 29 */
+    gc_assert_ok(gc__tune_record_add(&r, &e_bad));
     gc_assert_ok(gc__tune_record_save(path, &r));
 
     gc_assert_ok(gc_tune_load(dev, line, sizeof line));
     assert_non_null(strstr(line, "this device and driver"));
     expect_lookup(&d, &e.cfg);
     expect_lookup(&other, NULL);
+    /* What gc-bench-gemm --record enumerates: the installed entries with the layout they were
+     * tuned with (through the file); an impossible layout is dropped, the entry kept. */
+    struct gc_tune_shape sh, want;
+    struct gc_tune_layout lay;
+    struct gc_gemm_config cfg;
+    gc__tune_shape_of(&d, &want);
+    assert_true(gc__tune_loaded_choice(dev, 0, &sh, &lay, &cfg));
+    assert_true(gc__tune_shape_eq(&sh, &want));
+    assert_true(gc__tune_config_eq(&cfg, &e.cfg));
+    assert_int_equal(lay.lda, 25);
+    assert_int_equal(lay.ldb, 24);
+    assert_int_equal(lay.ldc, 31);
+    assert_true(gc__tune_loaded_choice(dev, 1, &sh, &lay, &cfg));
+    assert_int_equal(sh.m, 39);
+    assert_int_equal(lay.ldc, 0);
+    assert_false(gc__tune_loaded_choice(dev, 2, &sh, &lay, &cfg));
     gc_tune_unload(dev);
     expect_lookup(&d, NULL);
+    assert_false(gc__tune_loaded_choice(dev, 0, &sh, &lay, &cfg));
 
     /* The same device under another driver. */
     unlink(path);
@@ -268,6 +288,10 @@ static void test_stale_source_hash_invalidates(void **state)
     gc_assert_ok(gc_tune_load(dev, line, sizeof line));
     assert_non_null(strstr(line, "0 GEMM shapes"));
     expect_lookup(&d, NULL);
+    struct gc_tune_shape none;
+    struct gc_tune_layout none_layout;
+    struct gc_gemm_config none_cfg;
+    assert_false(gc__tune_loaded_choice(dev, 0, &none, &none_layout, &none_cfg));
     struct gc_tune_shape sh;
     gc__tune_shape_of(&d, &sh);
     assert_int_equal(gc__tune_record_best(&r, &sh), -1); /* a tune measures it again */

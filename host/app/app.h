@@ -30,9 +30,10 @@ int gc_cmd_report(int argc, char **argv);
  * $GANCL_MODELS/, <executable's dir>/../models/, ./models/ holding
  * fmnist_classifier.safetensors (GC_NOT_FOUND naming them otherwise). */
 gc_status gc_app_model_path(const char *given, char *buf, size_t size);
-/* Loads dev's tuning record (gancl/tune.h) and prints the one line that says so. */
+/* Loads dev's tuning record (gancl/tune.h) and prints the one line that says so; returns
+ * gc_tune_load's status (GC_OK: a record is in use; otherwise the built-in defaults). */
 struct gc_device;
-void gc_app_tune_load(struct gc_device *dev);
+gc_status gc_app_tune_load(struct gc_device *dev);
 
 /* Prints "gan-cl: <message>" for a failed status and returns its exit code. */
 int gc_app_fail(gc_status s);

@@ -33,7 +33,7 @@
 struct bench_opts {
     const char *model, *device;
     long steps, warmup;
-    bool json, profile;
+    bool json, profile, no_tuning;
 };
 
 /* One workload, built: either a GAN or a CycleGAN, its fixed real data and its plans. */
@@ -44,6 +44,7 @@ struct workload {
     float *real; /* n_real batches (GAN) or the pair a, b (CycleGAN) */
     int64_t batch_elems;
     int n_critic, batch;
+    const char *tuning; /* JSON "tuning": "record" | "none" (no record applies) | "off" */
     struct gc_plan *plans[MAX_PLANS];
     int runs[MAX_PLANS]; /* runs of each plan per step */
     int n_plans;
@@ -59,7 +60,9 @@ static void usage(FILE *f)
                "  --json         one JSON line on stdout (what tools/bench collects)\n"
                "  --profile      open the device with profiling and print the device time per\n"
                "                 op kind of one more step (to stderr; a profiled run's step\n"
-               "                 times are not the reference ones)\n\n"
+               "                 times are not the reference ones)\n"
+               "  --no-tuning    leave the device's tuning record unloaded: the built-in GEMM\n"
+               "                 defaults (the untuned step, to compare with a plain run)\n\n"
                "A step: n_critic critic updates and one generator update (CycleGAN: one\n"
                "generator update and both discriminator updates), closed by a device finish.\n");
 }
@@ -76,12 +79,13 @@ static bool parse_long(const char *s, long lo, long hi, long *out)
 
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
-    enum { O_MODEL = 256, O_STEPS, O_WARMUP, O_DEVICE, O_JSON, O_PROFILE, O_HELP };
+    enum { O_MODEL = 256, O_STEPS, O_WARMUP, O_DEVICE, O_JSON, O_PROFILE, O_NO_TUNING, O_HELP };
     static const struct option lo[] = {
         {"model", required_argument, NULL, O_MODEL},   {"steps", required_argument, NULL, O_STEPS},
         {"warmup", required_argument, NULL, O_WARMUP}, {"device", required_argument, NULL, O_DEVICE},
         {"json", no_argument, NULL, O_JSON},           {"profile", no_argument, NULL, O_PROFILE},
-        {"help", no_argument, NULL, O_HELP},           {NULL, 0, NULL, 0}};
+        {"no-tuning", no_argument, NULL, O_NO_TUNING}, {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0}};
     *o = (struct bench_opts){.steps = 20, .warmup = 3};
     int c;
     optind = 1;
@@ -94,6 +98,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o)
         case O_DEVICE: o->device = optarg; break;
         case O_JSON: o->json = true; break;
         case O_PROFILE: o->profile = true; break;
+        case O_NO_TUNING: o->no_tuning = true; break;
         case O_HELP: usage(stdout); return HELP_SHOWN;
         default: usage(stderr); return GC_EXIT_USAGE;
         }
@@ -240,12 +245,12 @@ static void report(const struct bench_opts *o, const struct workload *w, double 
         printf("{\"impl\": \"gan-cl\", \"model\": \"%s\", \"device\": \"%s\", \"platform\": \"%s\", "
                "\"batch\": %d, \"n_critic\": %d, \"steps\": %d, \"warmup\": %ld, "
                "\"median_s\": %.6f, \"min_s\": %.6f, \"max_s\": %.6f, \"gflop_per_step\": %.4f, "
-               "\"gflops\": %.2f, \"version\": \"%s\"}\n",
+               "\"gflops\": %.2f, \"tuning\": \"%s\", \"version\": \"%s\"}\n",
                o->model, info->name, info->platform_name, w->batch, w->n_critic, n, o->warmup,
-               med, t[0], t[n - 1], gflop, gflop / med, GC_VERSION);
+               med, t[0], t[n - 1], gflop, gflop / med, w->tuning, GC_VERSION);
     } else {
-        printf("%s on %s (%s): batch %d, %d steps after %ld warm-up\n", o->model, info->name,
-               info->platform_name, w->batch, n, o->warmup);
+        printf("%s on %s (%s): batch %d, %d steps after %ld warm-up, GEMM tuning %s\n", o->model,
+               info->name, info->platform_name, w->batch, n, o->warmup, w->tuning);
         printf("  step: median %.4f s, min %.4f s, max %.4f s\n", med, t[0], t[n - 1]);
         printf("  %.3f GFLOP per step, %.2f GFLOP/s at the median\n", gflop, gflop / med);
     }
@@ -259,7 +264,12 @@ static gc_status run(const struct bench_opts *o, struct workload *w)
     gc_status s = gc_device_open(o->device, &dopt, &w->dev, note, sizeof note);
     if (s != GC_OK) return s;
     if (*note) fprintf(stderr, "gan-cl: %s\n", note);
-    gc_app_tune_load(w->dev);
+    if (o->no_tuning) {
+        fprintf(stderr, "gan-cl: tuning record not loaded (--no-tuning): built-in GEMM defaults\n");
+        w->tuning = "off";
+    } else {
+        w->tuning = gc_app_tune_load(w->dev) == GC_OK ? "record" : "none";
+    }
     bool is_gan = strncmp(o->model, "cyclegan", 8) != 0;
     s = is_gan ? build_gan(w, o->model) : build_cyclegan(w, o->model);
     if (s != GC_OK) return s;

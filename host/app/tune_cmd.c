@@ -28,11 +28,12 @@ static void on_sigint(int sig)
     interrupted = 1;
 }
 
-void gc_app_tune_load(struct gc_device *dev)
+gc_status gc_app_tune_load(struct gc_device *dev)
 {
     char line[1536];
-    gc_tune_load(dev, line, sizeof line);
+    gc_status s = gc_tune_load(dev, line, sizeof line);
     fprintf(stderr, "gan-cl: %s\n", line);
+    return s;
 }
 
 static void usage(FILE *f)

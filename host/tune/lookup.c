@@ -22,6 +22,7 @@
 
 struct choice {
     struct gc_tune_shape s;
+    struct gc_tune_layout layout;
     struct gc_gemm_config cfg;
 };
 
@@ -78,6 +79,20 @@ bool gc__tune_lookup_gemm(const struct gc_device *dev, const struct gc_gemm_desc
     return false;
 }
 
+bool gc__tune_loaded_choice(const struct gc_device *dev, int i, struct gc_tune_shape *shape,
+                            struct gc_tune_layout *layout, struct gc_gemm_config *cfg)
+{
+    for (int t = 0; t < n_table; t++) {
+        if (table[t].id != dev->id) continue;
+        if (i < 0 || i >= table[t].n) return false;
+        *shape = table[t].c[i].s;
+        *layout = table[t].c[i].layout;
+        *cfg = table[t].c[i].cfg;
+        return true;
+    }
+    return false;
+}
+
 void gc__tune_recording_start(struct gc_device *dev)
 {
     gc_free(rec.d);
@@ -130,7 +145,7 @@ gc_status gc__tune_install(struct gc_device *dev, const struct gc_tune_record *r
         if (e->outcome != GC_TUNE_BEST || strcmp(e->kernel, "gemm") || !gc__tune_entry_current(e) ||
             gc__gemm_config_check(&dev->info, &e->cfg) != GC_OK)
             continue;
-        c[n++] = (struct choice){e->shape, e->cfg};
+        c[n++] = (struct choice){e->shape, e->layout, e->cfg};
     }
     gc_clear_error();
     gc_tune_unload(dev);

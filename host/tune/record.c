@@ -6,6 +6,8 @@
  *   {"format": "gan-cl tuning record 1",
  *    "device": {"key", "name", "vendor_id", "type", "driver", "platform_version"},
  *    "entries": [{"kernel": "gemm", "shape": {"ta", "tb", "m", "n", "k", "batch"},
+ *                 "layout": {"lda", "ldb", "ldc", "stride_a", "stride_b", "stride_c"} (the
+ *                 descriptor it was measured with; absent in older records),
  *                 "outcome": "best"|"wrong"|..., "params": {"impl": "gemm_cpu", "GEMM_MR": 24, ...},
  *                 (CLBlast: {"impl": "clblast"} for its defaults, or with "Xgemm": {"MWG": 64, ...},
  *                  "XgemmDirect": {"WGD": 32, ...}, "GemmRoutine": {"XGEMM_MIN_INDIRECT_SIZE": 0}),
@@ -68,6 +70,13 @@ gc_status gc__tune_record_add(struct gc_tune_record *r, const struct gc_tune_ent
 void gc__tune_shape_of(const struct gc_gemm_desc *d, struct gc_tune_shape *s)
 {
     *s = (struct gc_tune_shape){d->ta, d->tb, d->m, d->n, d->k, d->batch > 1 ? d->batch : 1};
+}
+
+void gc__tune_layout_of(const struct gc_gemm_desc *d, struct gc_tune_layout *l)
+{
+    bool batched = d->batch > 1;
+    *l = (struct gc_tune_layout){d->lda, d->ldb, d->ldc, batched ? d->stride_a : 0,
+                                 batched ? d->stride_b : 0, batched ? d->stride_c : 0};
 }
 
 bool gc__tune_shape_eq(const struct gc_tune_shape *a, const struct gc_tune_shape *b)
@@ -223,6 +232,17 @@ static cJSON *entry_json(const struct gc_tune_entry *e)
     cJSON_AddNumberToObject(s, "k", (double)e->shape.k);
     cJSON_AddNumberToObject(s, "batch", (double)e->shape.batch);
     cJSON_AddItemToObject(o, "shape", s);
+    if (e->layout.ldc > 0) {
+        const struct gc_tune_layout *l = &e->layout;
+        cJSON *y = cJSON_CreateObject();
+        cJSON_AddNumberToObject(y, "lda", (double)l->lda);
+        cJSON_AddNumberToObject(y, "ldb", (double)l->ldb);
+        cJSON_AddNumberToObject(y, "ldc", (double)l->ldc);
+        cJSON_AddNumberToObject(y, "stride_a", (double)l->stride_a);
+        cJSON_AddNumberToObject(y, "stride_b", (double)l->stride_b);
+        cJSON_AddNumberToObject(y, "stride_c", (double)l->stride_c);
+        cJSON_AddItemToObject(o, "layout", y);
+    }
     cJSON_AddStringToObject(o, "outcome", gc__tune_outcome_name(e->outcome));
     cJSON_AddItemToObject(o, "params", config_json(&e->cfg));
     cJSON_AddNumberToObject(o, "median_s", e->median_s);
@@ -312,6 +332,16 @@ static bool parse_config(const cJSON *p, struct gc_gemm_config *cfg)
     return true;
 }
 
+/* Leading dimensions that hold the operands, batch strides that are not negative and C items
+ * that do not overlap (a shared A or B, stride 0, is how the models batch their weights). */
+static bool layout_valid(const struct gc_tune_shape *s, const struct gc_tune_layout *l)
+{
+    int64_t a_cols = s->ta ? s->m : s->k, b_cols = s->tb ? s->k : s->n;
+    return l->lda >= a_cols && l->ldb >= b_cols && l->ldc >= s->n && l->lda > 0 && l->ldb > 0 &&
+           l->stride_a >= 0 && l->stride_b >= 0 &&
+           (s->batch == 1 || l->stride_c >= s->m * l->ldc);
+}
+
 static bool parse_entry(const cJSON *o, struct gc_tune_entry *e)
 {
     memset(e, 0, sizeof *e);
@@ -325,6 +355,14 @@ static bool parse_entry(const cJSON *o, struct gc_tune_entry *e)
     e->shape.n = (int64_t)num(s, "n", -1);
     e->shape.k = (int64_t)num(s, "k", -1);
     e->shape.batch = (int64_t)num(s, "batch", -1);
+    const cJSON *y = cJSON_GetObjectItemCaseSensitive(o, "layout");
+    if (cJSON_IsObject(y))
+        e->layout = (struct gc_tune_layout){(int64_t)num(y, "lda", 0), (int64_t)num(y, "ldb", 0),
+                                            (int64_t)num(y, "ldc", 0), (int64_t)num(y, "stride_a", 0),
+                                            (int64_t)num(y, "stride_b", 0),
+                                            (int64_t)num(y, "stride_c", 0)};
+    if (!layout_valid(&e->shape, &e->layout)) /* it never changes a result: dropped, not fatal */
+        memset(&e->layout, 0, sizeof e->layout);
     const char *oc = str(o, "outcome");
     int k = 0;
     while (k < GC_TUNE_OUTCOME_COUNT && strcmp(oc, outcome_names[k])) k++;

@@ -45,6 +45,7 @@ struct search {
     const char *path;
     const struct gc_tune_search *opt;
     struct gc_tune_shape shape;
+    struct gc_tune_layout layout; /* of the descriptor measured, kept with the entries */
     struct gc_gemm_config def;
     struct cand seen[MAX_SEEN]; /* measured (correct) this run */
     int n_seen, evals, rejected;
@@ -101,7 +102,7 @@ static gc_status mark(struct search *s, const struct gc_gemm_config *cfg, enum g
                       double err)
 {
     int i = gc__tune_record_find(s->rec, &s->shape, cfg);
-    struct gc_tune_entry e = {.kernel = "gemm", .shape = s->shape, .outcome = o, .cfg = *cfg,
+    struct gc_tune_entry e = {.kernel = "gemm", .shape = s->shape, .layout = s->layout, .outcome = o, .cfg = *cfg,
                               .error = err, .source_hash = gc__tune_source_hash(cfg->impl)};
     gc__tune_now_iso(e.date, sizeof e.date);
     if (i >= 0) s->rec->e[i] = e;
@@ -377,7 +378,7 @@ static void fill_row(struct gc_tune_row *row, const struct gc_tune_entry *e)
 static struct gc_tune_entry entry_of(const struct search *s, const char *kernel, const struct cand *c,
                                      double default_s, int evals)
 {
-    struct gc_tune_entry e = {.shape = s->shape, .outcome = GC_TUNE_BEST, .cfg = c->cfg,
+    struct gc_tune_entry e = {.shape = s->shape, .layout = s->layout, .outcome = GC_TUNE_BEST, .cfg = c->cfg,
                               .median_s = c->median, .min_s = c->min, .error = c->err,
                               .default_s = default_s, .evals = evals,
                               .source_hash = gc__tune_source_hash(c->cfg.impl)};
@@ -459,6 +460,7 @@ gc_status gc__tune_gemm_shape(struct gc_device *dev, const struct gc_gemm_desc *
     if (!s) return gc_error(GC_NOMEM, "tune: out of host memory");
     *s = (struct search){.dev = dev, .rec = rec, .path = path, .opt = opt, .rng = opt->seed | 1};
     gc__tune_shape_of(d, &s->shape);
+    gc__tune_layout_of(d, &s->layout);
     int have = gc__tune_record_best(rec, &s->shape);
     gc_status st = GC_OK;
     if (have >= 0) {

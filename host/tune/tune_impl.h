@@ -20,6 +20,14 @@ struct gc_tune_shape {
     int64_t m, n, k, batch;
 };
 
+/* The rest of the descriptor a shape was tuned with: the model's leading dimensions and batch
+ * strides (a weight shared by the batch has stride 0). They change a config's time, not its
+ * result, so entries are keyed by the shape alone; the layout is kept so that a later bench
+ * (gc-bench-gemm --record) times what the tuner timed. All 0: not recorded (older records). */
+struct gc_tune_layout {
+    int64_t lda, ldb, ldc, stride_a, stride_b, stride_c;
+};
+
 enum gc_tune_outcome {
     GC_TUNE_BEST,         /* the chosen config of its shape */
     GC_TUNE_WRONG,        /* output differs from the reference (or wrote past a buffer) */
@@ -34,6 +42,7 @@ const char *gc__tune_outcome_name(enum gc_tune_outcome o);
 struct gc_tune_entry {
     char kernel[16]; /* "gemm": a candidate of the shape; "clblast": CLBlast's own report */
     struct gc_tune_shape shape;
+    struct gc_tune_layout layout;
     enum gc_tune_outcome outcome;
     struct gc_gemm_config cfg;
     double median_s, min_s, gflops, error; /* error: max |c - ref| of verification */
@@ -71,6 +80,7 @@ uint64_t gc__tune_source_hash(enum gc_gemm_impl impl);
 /* True when cfg's source hash is current. */
 bool gc__tune_entry_current(const struct gc_tune_entry *e);
 void gc__tune_shape_of(const struct gc_gemm_desc *d, struct gc_tune_shape *s);
+void gc__tune_layout_of(const struct gc_gemm_desc *d, struct gc_tune_layout *l);
 bool gc__tune_shape_eq(const struct gc_tune_shape *a, const struct gc_tune_shape *b);
 bool gc__tune_config_eq(const struct gc_gemm_config *a, const struct gc_gemm_config *b);
 /* "gemm_cpu MR=24 NR=16 KC=256 VW=16 MC=192 NC=256" */
@@ -85,6 +95,11 @@ void gc__tune_recording_start(struct gc_device *dev);
 void gc__tune_recording_stop(struct gc_gemm_desc **descs, int *n);
 /* Installs rec's valid entries on dev (replacing any); the GEMM default path uses them. */
 gc_status gc__tune_install(struct gc_device *dev, const struct gc_tune_record *rec);
+/* The i-th (0-based) shape, its tuned layout and config of dev's installed entries — exactly
+ * what the GEMM default path answers from (valid, current entries only); false past the last
+ * one or when nothing is installed. gc-bench-gemm --record times these shapes. */
+bool gc__tune_loaded_choice(const struct gc_device *dev, int i, struct gc_tune_shape *shape,
+                            struct gc_tune_layout *layout, struct gc_gemm_config *cfg);
 /* Whether dev's installed entries are consulted (the tuner times the step both ways). */
 void gc__tune_set_enabled(struct gc_device *dev, bool on);
 
