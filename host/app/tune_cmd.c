@@ -41,7 +41,9 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: gan-cl tune --device SEL [options]\n\n"
             "Measures gan-cl's GEMM configurations (own kernels' tile sizes, CLBlast) on every\n"
-            "GEMM shape of the model's training step, verifying each against a reference, and\n"
+            "GEMM shape of the model's training step, and the tunables of its other kernels\n"
+            "(element-wise, reductions, norms, im2col/col2im, optimizer; at most 15%% of the\n"
+            "budget) on every shape they run, verifying each against a reference, and\n"
             "writes the winners to the device's tuning record, which train, bench and sample\n"
             "load by themselves. An interrupted tune resumes where it stopped.\n\n"
             "  --device SEL     OpenCL device (see `gan-cl devices`)\n"
@@ -130,6 +132,12 @@ static void report(const struct gc_tune_result *r)
            "speedup", "GFLOP/s", "(default)", "parameters");
     for (int i = 0; i < r->n_rows; i++) {
         const struct gc_tune_row *w = &r->rows[i];
+        if (w->flops <= 0) { /* gan-cl's own non-GEMM kernels: the shape key names the op */
+            printf("%-7s %-24s %11.4f %11.4f %7.2fx %9s %9s  %s%s\n", "kernel", w->shape,
+                   w->default_s * 1e3, w->tuned_s * 1e3, w->default_s / w->tuned_s, "-", "-",
+                   w->params, w->resumed ? " (record)" : "");
+            continue;
+        }
         printf("%-7s %-24s %11.3f %11.3f %7.2fx %9.1f %9.1f  %s%s\n", w->kernel, w->shape,
                w->default_s * 1e3, w->tuned_s * 1e3, w->default_s / w->tuned_s,
                w->flops / w->tuned_s * 1e-9, w->flops / w->default_s * 1e-9, w->params,
@@ -138,7 +146,8 @@ static void report(const struct gc_tune_result *r)
     for (int i = 0; i < r->n_steps; i++)
         printf("step %-12s untuned %.4f s, tuned %.4f s (%.2fx)\n", r->steps[i].model,
                r->steps[i].default_s, r->steps[i].tuned_s, r->steps[i].default_s / r->steps[i].tuned_s);
-    printf("record %s (%.0f s)\n", r->record_path, r->elapsed_s);
+    printf("record %s (%.0f s, of which %.1f s on non-GEMM kernels)\n", r->record_path,
+           r->elapsed_s, r->op_s);
 }
 
 static gc_status run(struct tune_args *a, struct gc_device *dev)

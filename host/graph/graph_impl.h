@@ -10,6 +10,8 @@
 #include "ops/op_list.h"
 
 #define GC_MAX_INPUTS 4
+#define GC_MAX_TUNABLES 4 /* per op descriptor */
+#define GC_SHAPE_KEY_MAX 192 /* gc__op_shape_key, with its terminator */
 
 /* Typed parameters of each op family (one member per family). */
 struct gc_unary_params {
@@ -118,19 +120,32 @@ struct gc_op_desc {
                           const bool *need, struct gc_tensor **dx);
     bool zero_grad; /* gradient identically zero (sign, step, rand, fill) */
     /* Scratch elements the forward needs for the duration of its step (im2col
-     * patches...); the planner places them in the arena. NULL: none. */
-    int64_t (*workspace)(const struct gc_tensor *t);
+     * patches...), given the node's tunable values tv (see gc__exec_tunables); the
+     * planner places them in the arena. NULL: none. */
+    int64_t (*workspace)(const struct gc_tensor *t, const int *tv);
     /* Called once at plan creation (e.g. reserving GEMM scratch), so running
      * the plan allocates nothing. NULL: nothing to prepare. */
     gc_status (*prepare)(struct gc_device *dev, const struct gc_tensor *t);
-    const struct gc_tunable *tunables;
+    const struct gc_tunable *tunables; /* at most GC_MAX_TUNABLES */
     int n_tunables;
+    /* Tunables (bit i: tunables[i]) this op's kernels do not depend on: they are declared
+     * because the op shares its program's options with others (norm_stats does not use
+     * EW_WG). The tuner leaves them at their defaults; all set: nothing to tune. */
+    unsigned untuned;
     double (*flops)(const struct gc_tensor *t);
 };
 
 extern const struct gc_op_desc *const gc__op_descs[GC_OP_COUNT];
-/* "-DNAME=value ..." for the op's tunables (values NULL: the defaults). */
+/* "-DNAME=value ..." for the op's tunables (values NULL: the static defaults). */
 void gc__op_options(const struct gc_op_desc *d, const int *values, char *buf, size_t size);
+/* The values a node of d gets on dev when nothing is tuned: each tunable's default, except
+ * the element-wise layout's, which comes from gc__ew_values (CPU and GPU differ). */
+void gc__op_default_values(const struct gc_device *dev, const struct gc_op_desc *d, int *tv);
+/* True when d has a tunable the tuner may change (declared and not in d->untuned). */
+bool gc__op_tunable(const struct gc_op_desc *d);
+/* The shape key of node t for the tuning record: "op (in shapes)->(out shape)" plus the
+ * convolution geometry for conv-family ops, e.g. "sum_to (64,128,16,16)->(1,128,1,1)". */
+void gc__op_shape_key(const struct gc_tensor *t, char *buf, size_t size);
 const char *gc__op_name(enum gc_op op);
 
 /* ---- graph-building helpers for op families ---------------------------- */
@@ -168,6 +183,9 @@ struct gc_exec {
     uint64_t rng_counter; /* the plan's run counter */
 };
 struct gc_buf gc__exec_buf(struct gc_exec *x, const struct gc_tensor *t);
+/* The current node's tunable values (gc_op_desc.tunables order), resolved once when the plan
+ * was created: the device's tuning record for (op, shape key), else gc__op_default_values. */
+const int *gc__exec_tunables(struct gc_exec *x);
 /* The current step's workspace (see gc_op_desc.workspace). */
 struct gc_buf gc__exec_workspace(struct gc_exec *x);
 /* The kernel `name` of program/options, cached in the current step's slot
@@ -206,16 +224,36 @@ gc_status gc__loop_check(const struct gc_device *dev, int64_t trips, const char 
 
 /* Element-wise kernels (cl/unary.cl, cl/binary.cl): EW_WG work-items per group,
  * EW_EPI elements each. gc__ew_tunables is what their descriptors declare;
- * gc__ew_values picks the values for a device (the one place that knows CPU
- * from GPU defaults) and gc__ew_options turns them into build options. */
+ * gc__ew_values picks the default values for a device (the one place that knows CPU
+ * from GPU defaults); a node's values come from gc__exec_tunables. */
 #define GC_EW_TUNABLES 2
 #define GC_EW_TUNABLE_LIST                                                                         \
     {"EW_WG", {64, 128, 256, 512, 1024}, 5, 256}, {"EW_EPI", {1, 2, 4, 8, 16, 32}, 6, 1}
 extern const struct gc_tunable gc__ew_tunables[GC_EW_TUNABLES];
 void gc__ew_values(const struct gc_device *dev, int values[GC_EW_TUNABLES]);
-void gc__ew_options(const struct gc_device *dev, char *buf, size_t size);
-/* 1-D launch of an element-wise kernel over n elements (EW_WG * EW_EPI per group). */
+/* 1-D launch of an element-wise kernel over n elements, ew = {EW_WG, EW_EPI} (the values
+ * the kernel was built with): EW_WG * EW_EPI elements per group. */
 gc_status gc__launch_ew(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
-                        int64_t n);
+                        int64_t n, const int *ew);
+
+/* The optimizer kernels (cl/optim.cl, host/train/optim.c): OPT_WG work-items per group,
+ * OPT_EPI elements each; no op descriptor declares them, so they live here beside the
+ * element-wise ones (gc_ops_build_all builds the optim program with the defaults). */
+#define GC_OPTIM_TUNABLES 2
+#define GC_OPTIM_TUNABLE_LIST                                                                      \
+    {"OPT_WG", {32, 64, 128, 256, 512, 1024}, 6, 64}, {"OPT_EPI", {1, 2, 4, 8}, 4, 1}
+extern const struct gc_tunable gc__optim_tunables[GC_OPTIM_TUNABLES];
+
+/* For the tuner's bench (host/tune/op_bench.c): a plan whose node `node` uses the values
+ * tv instead of the record's or the defaults (the other nodes resolve as usual). */
+gc_status gc__plan_create_tv(struct gc_graph *g, int n, struct gc_tensor *const *outputs,
+                             const struct gc_tensor *node, const int *tv, struct gc_plan **out);
+/* Guard checks of the tuner's bench: the plan's activation arenas (buffers and sizes in
+ * floats; returns their count) and the arena block of t, or of t's step workspace. */
+/* The tunable values the plan resolved for node t (NULL when t is not one of its nodes). */
+const int *gc__plan_tunables(const struct gc_plan *p, const struct gc_tensor *t);
+int gc__plan_arenas(const struct gc_plan *p, cl_mem *mem, int64_t *floats, int max);
+bool gc__plan_block(const struct gc_plan *p, const struct gc_tensor *t, bool workspace,
+                    int *arena, int64_t *off, int64_t *len);
 
 #endif

@@ -12,6 +12,7 @@
 #include "gancl/alloc.h"
 #include "graph/arena.h"
 #include "graph/graph_impl.h"
+#include "tune/lookup.h"
 
 #define ELEM_ALIGN 16 /* 64-byte aligned tensors */
 #define KERNEL_SLOTS 4
@@ -46,7 +47,11 @@ struct gc_plan {
     int n_steps;
     struct slot *slots; /* by tensor id */
     struct gc_arena_block *ws; /* workspace blocks by tensor id (size 0: none) */
+    int (*tv)[GC_MAX_TUNABLES]; /* tunable values by tensor id, resolved at creation */
+    const struct gc_tensor *forced; /* gc__plan_create_tv: this node takes forced_tv */
+    int forced_tv[GC_MAX_TUNABLES];
     cl_mem arenas[64];
+    int64_t arena_floats[64];
     int n_arenas;
     struct gc_plan_stats stats;
     uint64_t rng_counter;
@@ -169,7 +174,7 @@ static gc_status assign_arena(struct gc_plan *p, struct gc_arenas *ar, const boo
         if (st != GC_OK) return st;
         if (t->op == GC_OP_INPUT || t->op == GC_OP_PARAM || gc__op_descs[t->op]->is_view)
             continue;
-        int64_t wsz = gc__op_descs[t->op]->workspace ? gc__op_descs[t->op]->workspace(t) : 0;
+        int64_t wsz = gc__op_descs[t->op]->workspace ? gc__op_descs[t->op]->workspace(t, p->tv[i]) : 0;
         if (wsz > 0) { /* live during this step only */
             st = gc__arenas_alloc(ar, padded(wsz), &p->ws[i]);
             if (st != GC_OK) return gc_error_context(st, "workspace of %s", t->name);
@@ -198,9 +203,34 @@ static gc_status create_arenas(struct gc_plan *p, const struct gc_arenas *ar)
         if (s != GC_OK)
             return gc_error_context(s, "activation arena %d of %d (%lld bytes)", k + 1, ar->n,
                                     (long long)ar->top[k] * 4);
-        p->n_arenas++;
+        p->arena_floats[p->n_arenas++] = ar->top[k];
     }
     return GC_OK;
+}
+
+/* Each node's tunable values, once, before the workspaces are sized: the forced values of
+ * gc__plan_create_tv, the device's tuning record for the node's (op, shape key), or the
+ * defaults. The step loop then reads them without a lookup. */
+static void resolve_tunables(struct gc_plan *p, const bool *needed)
+{
+    for (int i = 0; i < p->n_nodes; i++) {
+        const struct gc_tensor *t = p->g->nodes[i];
+        const struct gc_op_desc *d = gc__op_descs[t->op];
+        if (!needed[i] || d->n_tunables == 0 || d->is_view) continue;
+        GC_ASSERT_MSG(d->n_tunables <= GC_MAX_TUNABLES, d->name);
+        gc__op_default_values(p->dev, d, p->tv[i]);
+        if (t == p->forced) {
+            memcpy(p->tv[i], p->forced_tv, sizeof p->tv[i]);
+            continue;
+        }
+        if (!gc__op_tunable(d)) continue;
+        char key[GC_SHAPE_KEY_MAX];
+        gc__op_shape_key(t, key, sizeof key);
+        int v[GC_MAX_TUNABLES];
+        if (!gc__tune_lookup_op(p->dev, t, key, v)) continue;
+        for (int k = 0; k < d->n_tunables; k++) /* untuned ones keep the device's default */
+            if (!(d->untuned >> k & 1)) p->tv[i][k] = v[k];
+    }
 }
 
 /* Resolves every tensor to (buffer, offset); views take their root's. */
@@ -261,6 +291,7 @@ static gc_status plan_storage(struct gc_plan *p, int n, struct gc_tensor *const 
     if (s == GC_OK) s = mark_needed(p, n, outs, needed);
     if (s == GC_OK) {
         liveness(p, needed, n, outs, last);
+        resolve_tunables(p, needed);
         s = assign_arena(p, &ar, needed, last);
     }
     if (s == GC_OK) s = create_arenas(p, &ar);
@@ -283,8 +314,8 @@ static void count_param_bytes(struct gc_plan *p)
         p->stats.param_bytes += p->g->groups[i]->numel * 8;
 }
 
-gc_status gc_plan_create(struct gc_graph *g, int n, struct gc_tensor *const *outputs,
-                         struct gc_plan **out)
+gc_status gc__plan_create_tv(struct gc_graph *g, int n, struct gc_tensor *const *outputs,
+                             const struct gc_tensor *node, const int *tv, struct gc_plan **out)
 {
     if (g->status != GC_OK)
         return gc_error(g->status, "cannot plan a graph with an error: %s", g->error);
@@ -293,10 +324,13 @@ gc_status gc_plan_create(struct gc_graph *g, int n, struct gc_tensor *const *out
     p->g = g;
     p->dev = g->dev;
     p->n_nodes = g->n;
+    p->forced = node;
+    if (node) memcpy(p->forced_tv, tv, sizeof p->forced_tv);
     p->slots = gc_calloc((size_t)g->n + 1, sizeof *p->slots);
     p->ws = gc_calloc((size_t)g->n + 1, sizeof *p->ws);
-    gc_status s = p->slots && p->ws ? plan_storage(p, n, outputs)
-                                    : gc_error(GC_NOMEM, "planner: out of host memory");
+    p->tv = gc_calloc((size_t)g->n + 1, sizeof *p->tv);
+    gc_status s = p->slots && p->ws && p->tv ? plan_storage(p, n, outputs)
+                                             : gc_error(GC_NOMEM, "planner: out of host memory");
     for (int i = 0; i < (s == GC_OK ? p->n_steps : 0); i++) {
         const struct gc_op_desc *d = gc__op_descs[p->steps[i].t->op];
         if (d->prepare) s = d->prepare(p->dev, p->steps[i].t);
@@ -309,6 +343,39 @@ gc_status gc_plan_create(struct gc_graph *g, int n, struct gc_tensor *const *out
     count_param_bytes(p);
     *out = p;
     return GC_OK;
+}
+
+gc_status gc_plan_create(struct gc_graph *g, int n, struct gc_tensor *const *outputs,
+                         struct gc_plan **out)
+{
+    return gc__plan_create_tv(g, n, outputs, NULL, NULL, out);
+}
+
+const int *gc__plan_tunables(const struct gc_plan *p, const struct gc_tensor *t)
+{
+    return t->g == p->g && t->id < p->n_nodes ? p->tv[t->id] : NULL;
+}
+
+int gc__plan_arenas(const struct gc_plan *p, cl_mem *mem, int64_t *floats, int max)
+{
+    for (int k = 0; k < p->n_arenas && k < max; k++) {
+        mem[k] = p->arenas[k];
+        floats[k] = p->arena_floats[k];
+    }
+    return p->n_arenas;
+}
+
+bool gc__plan_block(const struct gc_plan *p, const struct gc_tensor *t, bool workspace,
+                    int *arena, int64_t *off, int64_t *len)
+{
+    if (t->g != p->g || t->id >= p->n_nodes) return false;
+    const struct slot *sl = &p->slots[t->id];
+    const struct gc_arena_block *b = workspace ? &p->ws[t->id] : &sl->blk;
+    if (workspace ? b->size <= 0 : !(sl->kind == 1 || sl->kind == 5 || sl->kind == 6)) return false;
+    *arena = b->arena;
+    *off = b->off;
+    *len = workspace ? b->size : t->numel;
+    return true;
 }
 
 static void release_event(cl_event *ev)
@@ -337,6 +404,7 @@ void gc_plan_destroy(struct gc_plan *p)
     gc_free(p->steps);
     gc_free(p->slots);
     gc_free(p->ws);
+    gc_free(p->tv);
     gc_free(p);
 }
 
@@ -349,6 +417,11 @@ struct gc_buf gc__exec_buf(struct gc_exec *x, const struct gc_tensor *t)
 {
     GC_ASSERT_MSG(t->id < x->plan->n_nodes && x->plan->slots[t->id].buf.mem, t->name);
     return x->plan->slots[t->id].buf;
+}
+
+const int *gc__exec_tunables(struct gc_exec *x)
+{
+    return x->plan->tv[x->plan->steps[x->step].t->id];
 }
 
 struct gc_buf gc__exec_workspace(struct gc_exec *x)
@@ -437,21 +510,11 @@ void gc__ew_values(const struct gc_device *dev, int values[GC_EW_TUNABLES])
     if ((size_t)values[0] > dev->info.max_work_group) values[0] = (int)dev->info.max_work_group;
 }
 
-void gc__ew_options(const struct gc_device *dev, char *buf, size_t size)
-{
-    int v[GC_EW_TUNABLES];
-    gc__ew_values(dev, v);
-    snprintf(buf, size, "-D%s=%d -D%s=%d", gc__ew_tunables[0].name, v[0], gc__ew_tunables[1].name,
-             v[1]);
-}
-
 gc_status gc__launch_ew(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *args,
-                        int64_t n)
+                        int64_t n, const int *ew)
 {
-    int v[GC_EW_TUNABLES];
-    gc__ew_values(x->dev, v);
-    int64_t per = (int64_t)v[0] * v[1];
-    size_t l = (size_t)v[0], g = (size_t)((n + per - 1) / per) * l;
+    int64_t per = (int64_t)ew[0] * ew[1];
+    size_t l = (size_t)ew[0], g = (size_t)((n + per - 1) / per) * l;
     if (g == 0) g = l;
     return gc__exec_launch(x, k, n_args, args, 1, &g, &l);
 }

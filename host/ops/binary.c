@@ -93,7 +93,7 @@ static gc_status binary_rows(struct gc_exec *x, const struct gc_tensor *t, const
                              GC_KA(b.mem),     GC_KA(b.off),  GC_KA(n),        GC_KA(inner),
                              GC_KA(inv_inner), GC_KA(rmod),   GC_KA(inv_rmod), GC_KA(bfirst),
                              GC_KA(op)};
-    return gc__launch_ew(x, k, 13, args, t->numel);
+    return gc__launch_ew(x, k, 13, args, t->numel, gc__exec_tunables(x));
 }
 
 static gc_status binary_forward(struct gc_exec *x, const struct gc_tensor *t)
@@ -104,7 +104,8 @@ static gc_status binary_forward(struct gc_exec *x, const struct gc_tensor *t)
     cl_kernel k;
     gc_status s;
     char opts[64];
-    gc__ew_options(x->dev, opts, sizeof opts);
+    const int *tv = gc__exec_tunables(x);
+    gc__op_options(gc__op_descs[t->op], tv, opts, sizeof opts);
     bool fa = gc__same_shape(t->in[0], t), fb = gc__same_shape(t->in[1], t);
     if (fa && fb) {
         s = gc__exec_kernel(x, 0, "binary", opts, "binary_flat", &k);
@@ -112,7 +113,7 @@ static gc_status binary_forward(struct gc_exec *x, const struct gc_tensor *t)
         cl_ulong n = (cl_ulong)t->numel;
         struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem), GC_KA(a.off),
                                  GC_KA(b.mem), GC_KA(b.off), GC_KA(n),     GC_KA(op)};
-        return gc__launch_ew(x, k, 8, args, t->numel);
+        return gc__launch_ew(x, k, 8, args, t->numel, tv);
     }
     cl_int inner, rmod;
     if ((fa || fb) && rows_layout(t, t->in[fa ? 1 : 0], &inner, &rmod))
@@ -125,7 +126,7 @@ static gc_status binary_forward(struct gc_exec *x, const struct gc_tensor *t)
     cl_int4 sa = bcast_strides(t->in[0], y4), sb = bcast_strides(t->in[1], y4);
     struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem), GC_KA(a.off), GC_KA(b.mem),
                              GC_KA(b.off), GC_KA(shape), GC_KA(sa),    GC_KA(sb),    GC_KA(op)};
-    return gc__launch_ew(x, k, 10, args, t->numel);
+    return gc__launch_ew(x, k, 10, args, t->numel, tv);
 }
 
 static double binary_flops(const struct gc_tensor *t)

@@ -126,7 +126,7 @@ extern const struct gc_op_desc gc__op_desc_conv2d;
 static gc_status conv_kernel(struct gc_exec *x, int slot, const char *name, cl_kernel *k)
 {
     char opts[64];
-    gc__op_options(&gc__op_desc_conv2d, NULL, opts, sizeof opts);
+    gc__op_options(&gc__op_desc_conv2d, gc__exec_tunables(x), opts, sizeof opts);
     return gc__exec_kernel(x, slot, "conv", opts, name, k);
 }
 
@@ -142,7 +142,7 @@ static bool rows_kernels(const struct gc_exec *x)
 static gc_status launch_rows(struct gc_exec *x, cl_kernel k, int n_args, const struct gc_karg *a,
                              int64_t rows)
 {
-    size_t g = (size_t)rows, l = (size_t)conv_tunables[0].def;
+    size_t g = (size_t)rows, l = (size_t)gc__exec_tunables(x)[0];
     return gc__exec_launch(x, k, n_args, a, 1, &g, &l);
 }
 
@@ -199,8 +199,9 @@ static gc_status conv2d_forward(struct gc_exec *x, const struct gc_tensor *t)
     return s == GC_OK ? gemm(x, &d, wb, ws, y) : s;
 }
 
-static int64_t conv2d_workspace(const struct gc_tensor *t)
+static int64_t conv2d_workspace(const struct gc_tensor *t, const int *tv)
 {
+    (void)tv; /* CONV_WG changes no workspace */
     const struct gc_conv_params *c = &t->p.conv;
     if (pointwise(c)) return 0;
     return t->shape[0] * t->shape[2] * t->shape[3] * t->in[0]->shape[1] * c->kh * c->kw;
@@ -253,7 +254,7 @@ static gc_status col2im(struct gc_exec *x, const struct gc_tensor *t, struct gc_
                           GC_KA(gh),    GC_KA(gw),    GC_KA(cw)};
     /* output rows (b, o, oy) x runs of cw columns */
     size_t g[2] = {(size_t)(t->numel / ow), (size_t)((ow + cw - 1) / cw)};
-    size_t l[2] = {(size_t)conv_tunables[0].def, 1};
+    size_t l[2] = {(size_t)gc__exec_tunables(x)[0], 1};
     return gc__exec_launch(x, k, 13, a, 2, g, l);
 }
 
@@ -283,8 +284,9 @@ static gc_status convt_forward(struct gc_exec *x, const struct gc_tensor *t)
     return s == GC_OK ? col2im(x, t, ws) : s;
 }
 
-static int64_t convt_workspace(const struct gc_tensor *t)
+static int64_t convt_workspace(const struct gc_tensor *t, const int *tv)
 {
+    (void)tv; /* CONV_WG changes no workspace */
     const struct gc_conv_params *c = &t->p.conv;
     const struct gc_tensor *in = t->in[0];
     if (pointwise(c) && t->shape[2] == in->shape[2] && t->shape[3] == in->shape[3]) return 0;
@@ -302,7 +304,7 @@ static gc_status nc_swap(struct gc_exec *x, struct gc_buf dst, const struct gc_t
     struct gc_karg a[] = {GC_KA(dst.mem), GC_KA(dst.off), GC_KA(b.mem), GC_KA(b.off),
                           GC_KA(a0),      GC_KA(a1),      GC_KA(p)};
     size_t g[2] = {(size_t)a0 * (size_t)a1, ((size_t)p + 4095) / 4096}; /* rows, 4096-chunks */
-    size_t l[2] = {(size_t)conv_tunables[0].def, 1};
+    size_t l[2] = {(size_t)gc__exec_tunables(x)[0], 1};
     return gc__exec_launch(x, k, 7, a, 2, g, l);
 }
 
@@ -344,8 +346,9 @@ static gc_status conv_prepare(struct gc_device *dev, const struct gc_tensor *t)
     return reserve(dev, &d);
 }
 
-static int64_t bwdw_workspace(const struct gc_tensor *t)
+static int64_t bwdw_workspace(const struct gc_tensor *t, const int *tv)
 {
+    (void)tv; /* CONV_WG changes no workspace */
     const struct gc_tensor *dy = t->in[0], *in = t->in[1];
     int64_t np = dy->shape[0] * dy->shape[2] * dy->shape[3];
     int64_t ckk = in->shape[1] * t->p.conv.kh * t->p.conv.kw;

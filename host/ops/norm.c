@@ -59,14 +59,11 @@ static const struct gc_tunable norm_tunables[] = {
 
 extern const struct gc_op_desc gc__op_desc_norm_stats;
 
-/* The norm program with its defaults, and the element-wise values the device
- * gets (gc__ew_values) for norm_apply. */
+/* The norm program with the node's values (gc__exec_tunables: NORM_WG, EW_WG, EW_EPI). */
 static gc_status norm_kernel(struct gc_exec *x, int slot, const char *name, cl_kernel *k)
 {
     char opts[128];
-    int v[NORM_TUNABLES] = {norm_tunables[0].def};
-    gc__ew_values(x->dev, v + 1);
-    gc__op_options(&gc__op_desc_norm_stats, v, opts, sizeof opts);
+    gc__op_options(&gc__op_desc_norm_stats, gc__exec_tunables(x), opts, sizeof opts);
     return gc__exec_kernel(x, slot, "norm", opts, name, k);
 }
 
@@ -134,7 +131,7 @@ static gc_status stats_forward(struct gc_exec *x, const struct gc_tensor *t)
     cl_int ostride = (cl_int)(in->shape[1] * hw), sc = (cl_int)sh[1];
     float eps = p.eps;
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, in);
-    int64_t wg = norm_tunables[0].def, steps = ((int64_t)inner * outer + wg - 1) / wg;
+    int64_t wg = gc__exec_tunables(x)[0], steps = ((int64_t)inner * outer + wg - 1) / wg;
     size_t lwg = (size_t)wg, global = (size_t)(sh[0] * sh[1]) * lwg;
     if (stats_trips(steps, 2) <= gc__loop_budget(x->dev)) {
         struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off),   GC_KA(a.mem), GC_KA(a.off),
@@ -160,14 +157,14 @@ static gc_status stats_forward(struct gc_exec *x, const struct gc_tensor *t)
 }
 
 /* Loop-limited devices: norm_stats_part's partials, (groups, NORM_WG). */
-static int64_t stats_workspace(const struct gc_tensor *t)
+static int64_t stats_workspace(const struct gc_tensor *t, const int *tv)
 {
     int64_t m = group_count((enum gc_norm_kind)norm_of(t).kind, t->in[0]);
-    int64_t steps = (m + norm_tunables[0].def - 1) / norm_tunables[0].def;
+    int64_t steps = (m + tv[0] - 1) / tv[0];
     if (stats_trips(steps, 2) <= gc__loop_budget(t->g->dev)) return 0;
     int64_t sh[4];
     stat_shape((enum gc_norm_kind)norm_of(t).kind, t->in[0], sh);
-    return sh[0] * sh[1] * norm_tunables[0].def;
+    return sh[0] * sh[1] * tv[0];
 }
 
 /* mean = sum(x)/M, var = sum((x - mean)^2)/M, r = (var + eps)^-1/2:
@@ -200,6 +197,7 @@ const struct gc_op_desc gc__op_desc_norm_stats = {.name = "norm_stats",
                                                   .workspace = stats_workspace,
                                                   .tunables = norm_tunables,
                                                   .n_tunables = NORM_TUNABLES,
+                                                  .untuned = 0x6, /* EW_*: norm_apply's */
                                                   .flops = stats_flops};
 
 static bool valid_kind(enum gc_norm_kind kind)
@@ -299,7 +297,7 @@ static gc_status apply_forward(struct gc_exec *x, const struct gc_tensor *t)
         GC_KA(y.mem),  GC_KA(y.off),  GC_KA(a.mem),  GC_KA(a.off),  GC_KA(st.mem), GC_KA(st.off),
         GC_KA(gb.mem), GC_KA(gb.off), GC_KA(bb.mem), GC_KA(bb.off), GC_KA(n),      GC_KA(hw),
         GC_KA(inv_hw), GC_KA(c),      GC_KA(inv_c),  GC_KA(kind),   GC_KA(flags)};
-    return gc__launch_ew(x, k, 17, args, t->numel);
+    return gc__launch_ew(x, k, 17, args, t->numel, gc__exec_tunables(x) + 1);
 }
 
 /* gamma/beta (C) viewed as (C, 1, 1) so it broadcasts over (N, C, H, W). */
@@ -364,6 +362,7 @@ const struct gc_op_desc gc__op_desc_norm_apply = {.name = "norm_apply",
                                                   .backward = apply_backward,
                                                   .tunables = norm_tunables,
                                                   .n_tunables = NORM_TUNABLES,
+                                                  .untuned = 0x1, /* NORM_WG: norm_stats' */
                                                   .flops = apply_flops};
 
 struct gc_tensor *gc_norm_apply(struct gc_graph *g, struct gc_tensor *x, struct gc_tensor *stats,
@@ -435,6 +434,7 @@ const struct gc_op_desc gc__op_desc_norm_running_update = {.name = "norm_running
                                                            .backward = update_backward,
                                                            .tunables = norm_tunables,
                                                            .n_tunables = NORM_TUNABLES,
+                                                           .untuned = 0x7, /* a 1-D launch */
                                                            .flops = update_flops};
 
 /* ---- the layers ------------------------------------------------------------ */

@@ -80,16 +80,18 @@ static cl_int4 int4_of(const int64_t v[4])
 extern const struct gc_op_desc gc__op_desc_sum_to;
 static gc_status tree_forward(struct gc_exec *x, const struct gc_tensor *t);
 
-static void red_options(char *buf, size_t n, int *wg)
+/* The node's options; *wg its RED_WG. */
+static void red_options(struct gc_exec *x, char *buf, size_t n, int *wg)
 {
-    *wg = reduce_tunables[0].def;
-    gc__op_options(&gc__op_desc_sum_to, NULL, buf, n);
+    const int *tv = gc__exec_tunables(x);
+    *wg = tv[0];
+    gc__op_options(&gc__op_desc_sum_to, tv, buf, n);
 }
 
-static int64_t sum_to_workspace(const struct gc_tensor *t)
+static int64_t sum_to_workspace(const struct gc_tensor *t, const int *tv)
 {
     int64_t r1, k, r2;
-    return lanes_shape(t, &r1, &k, &r2) ? k * reduce_tunables[0].def : 0;
+    return lanes_shape(t, &r1, &k, &r2) ? k * tv[0] : 0;
 }
 
 /* y (K) = sums of x viewed as (R1, K, R2): sum_to_lanes writes the RED_WG
@@ -98,17 +100,17 @@ static gc_status lanes_forward(struct gc_exec *x, const struct gc_tensor *t, int
                               int64_t r2)
 {
     char opts[96];
-    gc__op_options(&gc__op_desc_sum_to, NULL, opts, sizeof opts);
+    int wg;
+    red_options(x, opts, sizeof opts, &wg);
     cl_kernel kl, kt;
     gc_status st = gc__exec_kernel(x, 1, "reduce", opts, "sum_to_lanes", &kl);
     if (st == GC_OK) st = gc__exec_kernel(x, 2, "reduce", opts, "sum_to_tree", &kt);
     if (st != GC_OK) return st;
-    int wg = reduce_tunables[0].def;
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]), ws = gc__exec_workspace(x);
     cl_int cr1 = (cl_int)r1, ck = (cl_int)k, cr2 = (cl_int)r2, sr1 = (cl_int)(wg / r2),
            sr2 = (cl_int)(wg % r2), vec = r2 % 16 == 0;
     size_t global[2] = {(size_t)k, (size_t)(vec ? wg / 16 : wg)};
-    size_t local[2] = {(size_t)reduce_tunables[1].def, 1};
+    size_t local[2] = {(size_t)gc__exec_tunables(x)[1], 1};
     /* Steps of a partial: ceil(R1 R2 / RED_WG); per launch as many as the loop budget allows
      * (the loop and its entry, plus one for the kernel). */
     int64_t steps = (r1 * r2 + wg - 1) / wg, per = gc__loop_budget(x->dev) - 2;
@@ -129,17 +131,17 @@ static gc_status lanes_forward(struct gc_exec *x, const struct gc_tensor *t, int
  * idle: sums of at most RED_WG values, or over leading dims only (R2 = 1:
  * neighbouring work-items then read neighbouring values) with enough outputs
  * to fill the device. Elsewhere the tree kernel. Both give the same bits. */
-static bool use_lanes(const struct gc_device *dev, int64_t r1, int64_t k, int64_t r2)
+static bool use_lanes(const struct gc_device *dev, int wg, int64_t r1, int64_t k, int64_t r2)
 {
     const struct gc_device_info *info = gc_device_get_info(dev);
     if (info->type == GC_DEVICE_CPU) return true;
-    return r1 * r2 <= reduce_tunables[0].def || (r2 == 1 && k >= 64 * (int64_t)info->compute_units);
+    return r1 * r2 <= wg || (r2 == 1 && k >= 64 * (int64_t)info->compute_units);
 }
 
 static gc_status sum_to_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     int64_t r1, k, r2;
-    if (lanes_shape(t, &r1, &k, &r2) && use_lanes(x->dev, r1, k, r2))
+    if (lanes_shape(t, &r1, &k, &r2) && use_lanes(x->dev, gc__exec_tunables(x)[0], r1, k, r2))
         return lanes_forward(x, t, r1, k, r2);
     return tree_forward(x, t);
 }
@@ -148,7 +150,7 @@ static gc_status tree_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     char opts[96];
     int wg;
-    red_options(opts, sizeof opts, &wg);
+    red_options(x, opts, sizeof opts, &wg);
     cl_kernel k;
     gc_status s = gc__exec_kernel(x, 0, "reduce", opts, "sum_to_fwd", &k);
     if (s != GC_OK) return s;
@@ -177,7 +179,7 @@ static gc_status expand_forward(struct gc_exec *x, const struct gc_tensor *t)
     cl_kernel k;
     char opts[96];
     int wg;
-    red_options(opts, sizeof opts, &wg);
+    red_options(x, opts, sizeof opts, &wg);
     gc_status s = gc__exec_kernel(x, 0, "reduce", opts, "expand_fwd", &k);
     if (s != GC_OK) return s;
     int64_t x4[4], y4[4], st[4], stride = 1;
@@ -238,6 +240,7 @@ const struct gc_op_desc gc__op_desc_expand = {
     .program = "reduce",
     .tunables = reduce_tunables, /* same program, same options */
     .n_tunables = RED_TUNABLES,
+    .untuned = 0x3, /* expand_fwd: a plain 1-D launch */
     .infer = expand_infer,
     .forward = expand_forward,
     .backward = expand_backward,

@@ -59,8 +59,9 @@ static gc_status ls_forward(struct gc_exec *x, const struct gc_tensor *t)
 }
 
 /* Loop-limited devices, rows too wide for one launch: log_softmax_part's (max, sum) per row. */
-static int64_t ls_workspace(const struct gc_tensor *t)
+static int64_t ls_workspace(const struct gc_tensor *t, const int *tv)
 {
+    (void)tv;
     int64_t c = t->shape[t->ndim - 1];
     return ls_trips(c) <= gc__loop_budget(t->g->dev) ? 0 : 2 * (t->numel / c);
 }

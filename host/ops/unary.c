@@ -39,7 +39,8 @@ static gc_status unary_forward(struct gc_exec *x, const struct gc_tensor *t)
 {
     cl_kernel k;
     char opts[64];
-    gc__ew_options(x->dev, opts, sizeof opts);
+    const int *tv = gc__exec_tunables(x);
+    gc__op_options(gc__op_descs[t->op], tv, opts, sizeof opts);
     gc_status s = gc__exec_kernel(x, 0, "unary", opts, "unary_fwd", &k);
     if (s != GC_OK) return s;
     struct gc_buf y = gc__exec_buf(x, t), a = gc__exec_buf(x, t->in[0]);
@@ -48,7 +49,7 @@ static gc_status unary_forward(struct gc_exec *x, const struct gc_tensor *t)
     float al = t->p.unary.alpha, be = t->p.unary.beta;
     struct gc_karg args[] = {GC_KA(y.mem), GC_KA(y.off), GC_KA(a.mem), GC_KA(a.off),
                              GC_KA(n),     GC_KA(op),    GC_KA(al),    GC_KA(be)};
-    return gc__launch_ew(x, k, 8, args, t->numel);
+    return gc__launch_ew(x, k, 8, args, t->numel, tv);
 }
 
 static double unary_flops(const struct gc_tensor *t)

@@ -26,11 +26,19 @@ struct choice {
     struct gc_gemm_config cfg;
 };
 
+/* A kind "op" choice: the values for one shape key (in the kernel's tunables' order). */
+struct op_choice {
+    char key[GC_SHAPE_KEY_MAX];
+    int tv[GC_MAX_TUNABLES];
+};
+
 struct loaded {
     cl_device_id id;
     bool enabled;
     struct choice *c;
     int n;
+    struct op_choice *oc;
+    int n_oc;
 };
 
 static struct loaded table[MAX_LOADED];
@@ -93,6 +101,99 @@ bool gc__tune_loaded_choice(const struct gc_device *dev, int i, struct gc_tune_s
     return false;
 }
 
+/* The kernel uses noted while the tuner records ops (plans and optimizers being created). */
+static struct {
+    bool on;
+    cl_device_id id;
+    struct gc_tune_op *ops;
+    int n, cap;
+} oprec;
+
+static void note_op(const struct gc_tune_op *op)
+{
+    for (int i = 0; i < oprec.n; i++)
+        if (!strcmp(oprec.ops[i].key, op->key)) return;
+    if (oprec.n == oprec.cap) {
+        int cap = oprec.cap ? 2 * oprec.cap : 64;
+        struct gc_tune_op *n = gc_realloc(oprec.ops, sizeof *n * (size_t)cap);
+        if (!n) return; /* a use missed keeps its defaults */
+        oprec.ops = n;
+        oprec.cap = cap;
+    }
+    oprec.ops[oprec.n++] = *op;
+}
+
+static bool lookup_key(const struct gc_device *dev, const char *key, int *tv)
+{
+    for (int i = 0; i < n_table; i++) {
+        if (table[i].id != dev->id || !table[i].enabled) continue;
+        for (int k = 0; k < table[i].n_oc; k++)
+            if (!strcmp(table[i].oc[k].key, key)) {
+                memcpy(tv, table[i].oc[k].tv, sizeof table[i].oc[k].tv);
+                return true;
+            }
+        return false;
+    }
+    return false;
+}
+
+bool gc__tune_lookup_op(const struct gc_device *dev, const struct gc_tensor *t, const char *key,
+                        int *tv)
+{
+    if (oprec.on && oprec.id == dev->id) {
+        struct gc_tune_op op = {.op = t->op, .p = t->p, .n_in = t->n_in};
+        snprintf(op.kernel, sizeof op.kernel, "%s", gc__op_descs[t->op]->name);
+        snprintf(op.key, sizeof op.key, "%s", key);
+        for (int i = 0; i < t->n_in; i++) {
+            op.ndim[i] = t->in[i]->ndim;
+            memcpy(op.shape[i], t->in[i]->shape, sizeof op.shape[i]);
+            op.param[i] = t->in[i]->op == GC_OP_PARAM;
+        }
+        note_op(&op);
+    }
+    return lookup_key(dev, key, tv);
+}
+
+void gc__tune_optim_key(const char *kernel, int64_t n, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s n=%lld", kernel, (long long)n);
+}
+
+bool gc__tune_lookup_optim(const struct gc_device *dev, const char *kernel, int64_t n, int *tv)
+{
+    char key[GC_SHAPE_KEY_MAX];
+    gc__tune_optim_key(kernel, n, key, sizeof key);
+    if (oprec.on && oprec.id == dev->id) {
+        struct gc_tune_op op = {.op = GC_OP_COUNT, .n_in = 1, .ndim = {1}, .shape = {{n}}};
+        snprintf(op.kernel, sizeof op.kernel, "%s", kernel);
+        snprintf(op.key, sizeof op.key, "%s", key);
+        note_op(&op);
+    }
+    return lookup_key(dev, key, tv);
+}
+
+void gc__tune_op_recording_start(struct gc_device *dev)
+{
+    gc_free(oprec.ops);
+    memset(&oprec, 0, sizeof oprec);
+    oprec.id = dev->id;
+    oprec.on = true;
+}
+
+void gc__tune_op_recording_stop(struct gc_tune_op **ops, int *n)
+{
+    *ops = oprec.ops;
+    *n = oprec.n;
+    memset(&oprec, 0, sizeof oprec);
+}
+
+int gc__tune_loaded_ops(const struct gc_device *dev)
+{
+    for (int i = 0; i < n_table; i++)
+        if (table[i].id == dev->id) return table[i].n_oc;
+    return 0;
+}
+
 void gc__tune_recording_start(struct gc_device *dev)
 {
     gc_free(rec.d);
@@ -123,6 +224,7 @@ void gc_tune_unload(struct gc_device *dev)
     struct loaded *l = dev ? slot_of(dev) : NULL;
     if (!l) return;
     gc_free(l->c);
+    gc_free(l->oc);
     *l = table[--n_table];
     memset(&table[n_table], 0, sizeof table[n_table]);
 }
@@ -133,17 +235,45 @@ void gc__tune_set_enabled(struct gc_device *dev, bool on)
     if (l) l->enabled = on;
 }
 
+/* An op choice this device can run: every work-group size (a tunable named *_WG) within its
+ * limit (a record borrowed from another device may ask for more); the kernels' own limits
+ * were checked when the entry was measured. */
+static bool op_valid(const struct gc_device_info *info, const struct gc_tune_entry *e)
+{
+    const struct gc_tunable *t;
+    int n;
+    unsigned untuned;
+    const char *program;
+    if (!gc__tune_op_tunables(e->kernel, &t, &n, &untuned, &program)) return false;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(t[i].name);
+        if (e->tv[i] < 1 || (len > 3 && !strcmp(t[i].name + len - 3, "_WG") &&
+                             (size_t)e->tv[i] > info->max_work_group))
+            return false;
+    }
+    return true;
+}
+
 /* Only valid choices: BEST entries of the current kernel source whose config this device
  * accepts (a record borrowed from another device may ask for more local memory). */
 gc_status gc__tune_install(struct gc_device *dev, const struct gc_tune_record *r)
 {
     struct choice *c = gc_calloc((size_t)(r->n ? r->n : 1), sizeof *c);
-    if (!c) return gc_error(GC_NOMEM, "tuning record: out of host memory");
-    int n = 0;
+    struct op_choice *oc = gc_calloc((size_t)(r->n ? r->n : 1), sizeof *oc);
+    if (!c || !oc) {
+        gc_free(c);
+        gc_free(oc);
+        return gc_error(GC_NOMEM, "tuning record: out of host memory");
+    }
+    int n = 0, n_oc = 0;
     for (int i = 0; i < r->n; i++) {
         const struct gc_tune_entry *e = &r->e[i];
-        if (e->outcome != GC_TUNE_BEST || strcmp(e->kernel, "gemm") || !gc__tune_entry_current(e) ||
-            gc__gemm_config_check(&dev->info, &e->cfg) != GC_OK)
+        if (e->outcome != GC_TUNE_BEST || !gc__tune_entry_current(e)) continue;
+        if (e->is_op && op_valid(&dev->info, e)) {
+            snprintf(oc[n_oc].key, sizeof oc[n_oc].key, "%s", e->key);
+            memcpy(oc[n_oc++].tv, e->tv, sizeof e->tv);
+        }
+        if (e->is_op || strcmp(e->kernel, "gemm") || gc__gemm_config_check(&dev->info, &e->cfg) != GC_OK)
             continue;
         c[n++] = (struct choice){e->shape, e->layout, e->cfg};
     }
@@ -151,9 +281,10 @@ gc_status gc__tune_install(struct gc_device *dev, const struct gc_tune_record *r
     gc_tune_unload(dev);
     if (n_table == MAX_LOADED) {
         gc_free(c);
+        gc_free(oc);
         return gc_error(GC_LIMIT, "tuning records loaded on %d devices at most", MAX_LOADED);
     }
-    table[n_table++] = (struct loaded){dev->id, true, c, n};
+    table[n_table++] = (struct loaded){dev->id, true, c, n, oc, n_oc};
     return GC_OK;
 }
 
@@ -228,9 +359,10 @@ gc_status gc_tune_load(struct gc_device *dev, char *line, size_t size)
     snprintf(what, sizeof what, how[level], level == 1 ? r.driver : r.name);
     gc__tune_record_free(&r);
     if (s != GC_OK) return s;
-    int n = slot_of(dev)->n;
-    snprintf(line, size, "tuning record %s: %d GEMM shape%s (%s)%s", path, n, n == 1 ? "" : "s",
-             what, n ? "" : "; nothing current: run `gan-cl tune` again");
+    int n = slot_of(dev)->n, n_oc = slot_of(dev)->n_oc;
+    snprintf(line, size, "tuning record %s: %d GEMM shape%s, %d kernel shape%s (%s)%s", path, n,
+             n == 1 ? "" : "s", n_oc, n_oc == 1 ? "" : "s", what,
+             n + n_oc ? "" : "; nothing current: run `gan-cl tune` again");
     return GC_OK;
 }
 
@@ -258,9 +390,15 @@ gc_status gc_tune_import(const struct gc_device_info *info, const char *path, in
     gc_clear_error();
     for (int i = 0; i < in.n && s == GC_OK; i++) {
         const struct gc_tune_entry *e = &in.e[i];
-        if (e->outcome != GC_TUNE_BEST || !gc__tune_entry_current(e) ||
-            gc__gemm_config_check(info, &e->cfg) != GC_OK)
+        if (e->outcome != GC_TUNE_BEST || !gc__tune_entry_current(e)) continue;
+        if (e->is_op) { /* an imported key replaces the local one */
+            if (!op_valid(info, e)) continue;
+            for (int j; (j = gc__tune_record_best_op(&r, e->key)) >= 0;) r.e[j] = r.e[--r.n];
+            s = gc__tune_record_add(&r, e);
+            if (s == GC_OK) ++*n;
             continue;
+        }
+        if (gc__gemm_config_check(info, &e->cfg) != GC_OK) continue;
         bool report = !strcmp(e->kernel, "clblast"); /* CLBlast's report entry of the shape */
         for (int j; (j = report ? gc__tune_record_clblast(&r, &e->shape) : gc__tune_record_best(&r, &e->shape)) >= 0;)
             r.e[j] = r.e[--r.n];

@@ -14,7 +14,12 @@
  *                 "median_s", "min_s", "gflops", "error", "default_s", "evals",
  *                 "source_hash": "hex", "date": "2024-..."}]}
  * Kernel "gemm" entries are a shape's candidates (one "best"); kernel "clblast" entries report
- * CLBlast alone per shape: its defaults' time (default_s) beside its best override's. */
+ * CLBlast alone per shape: its defaults' time (default_s) beside its best override's.
+ * Entries of "kind": "op" are candidates of gan-cl's own other kernels (absent: a GEMM entry):
+ *   {"kind": "op", "kernel": "sum_to", "shape": "sum_to (64,128,16,16)->(1,128,1,1)",
+ *    "outcome", "params": {"RED_WG": 64, "RED_RWG": 16}, "median_s", "min_s", "error",
+ *    "default_s", "evals", "source_hash" (cl/common.cl + the op's program), "date"}
+ * (an older gan-cl skips them: their "shape" is not an object). */
 #include <cjson/cJSON.h>
 #include <clblast_c.h>
 #include <stdio.h>
@@ -24,6 +29,7 @@
 
 #include "cl/cache.h"
 #include "gancl/alloc.h"
+#include "train/optim_impl.h"
 #include "tune/tune_impl.h"
 
 static const char *const outcome_names[GC_TUNE_OUTCOME_COUNT] = {
@@ -101,7 +107,78 @@ bool gc__tune_config_eq(const struct gc_gemm_config *a, const struct gc_gemm_con
 }
 
 /* Entries of kernel "gemm" (the shape's candidates); "clblast" entries only report. */
-static bool is_gemm(const struct gc_tune_entry *e) { return !strcmp(e->kernel, "gemm"); }
+static bool is_gemm(const struct gc_tune_entry *e) { return !e->is_op && !strcmp(e->kernel, "gemm"); }
+
+bool gc__tune_op_tunables(const char *kernel, const struct gc_tunable **t, int *n,
+                          unsigned *untuned, const char **program)
+{
+    for (int k = GC_OPTIM_SGD; k <= GC_OPTIM_RMSPROP; k++)
+        if (!strcmp(kernel, gc__optim_kernel_name((enum gc_optim_kind)k))) {
+            *t = gc__optim_tunables;
+            *n = GC_OPTIM_TUNABLES;
+            *untuned = 0;
+            *program = "optim";
+            return true;
+        }
+    for (int op = 0; op < GC_OP_COUNT; op++) {
+        const struct gc_op_desc *d = gc__op_descs[op];
+        if (strcmp(d->name, kernel) || !gc__op_tunable(d)) continue;
+        *t = d->tunables;
+        *n = d->n_tunables;
+        *untuned = d->untuned;
+        *program = d->program;
+        return true;
+    }
+    return false;
+}
+
+uint64_t gc__tune_op_source_hash(const char *kernel)
+{
+    const struct gc_tunable *t;
+    int n;
+    unsigned untuned;
+    const char *program = NULL;
+    uint64_t h = gc__fnv1a64(GC_TUNE_FORMAT, strlen(GC_TUNE_FORMAT), GC_FNV_INIT);
+    if (!gc__tune_op_tunables(kernel, &t, &n, &untuned, &program)) return 0;
+    const char *progs[2] = {"common", program};
+    for (int i = 0; i < 2; i++) {
+        size_t len = 0;
+        const char *src = gc__kernel_source_find(progs[i], &len);
+        if (src) h = gc__fnv1a64(src, len, h);
+    }
+    return h;
+}
+
+int gc__tune_record_find_op(const struct gc_tune_record *r, const char *key, const int *tv)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->e[i].is_op && !strcmp(r->e[i].key, key) && !memcmp(r->e[i].tv, tv, sizeof r->e[i].tv))
+            return i;
+    return -1;
+}
+
+int gc__tune_record_best_op(const struct gc_tune_record *r, const char *key)
+{
+    for (int i = 0; i < r->n; i++)
+        if (r->e[i].is_op && r->e[i].outcome == GC_TUNE_BEST && !strcmp(r->e[i].key, key) &&
+            gc__tune_entry_current(&r->e[i]))
+            return i;
+    return -1;
+}
+
+void gc__tune_op_params_str(const char *kernel, const int *tv, char *buf, size_t size)
+{
+    const struct gc_tunable *t;
+    int n = 0;
+    unsigned untuned;
+    const char *program;
+    size_t len = 0;
+    buf[0] = '\0';
+    if (!gc__tune_op_tunables(kernel, &t, &n, &untuned, &program)) return;
+    for (int i = 0; i < n && len < size; i++)
+        if (!(untuned >> i & 1))
+            len += (size_t)snprintf(buf + len, size - len, "%s%s=%d", len ? " " : "", t[i].name, tv[i]);
+}
 
 int gc__tune_record_find(const struct gc_tune_record *r, const struct gc_tune_shape *s,
                          const struct gc_gemm_config *cfg)
@@ -149,6 +226,7 @@ uint64_t gc__tune_source_hash(enum gc_gemm_impl impl)
 
 bool gc__tune_entry_current(const struct gc_tune_entry *e)
 {
+    if (e->is_op) return e->source_hash == gc__tune_op_source_hash(e->kernel);
     return e->source_hash == gc__tune_source_hash(e->cfg.impl);
 }
 
@@ -220,8 +298,36 @@ static cJSON *config_json(const struct gc_gemm_config *cfg)
     return p;
 }
 
+/* Kind "op": the shape key string and the tunables by name. */
+static cJSON *op_entry_json(const struct gc_tune_entry *e)
+{
+    cJSON *o = cJSON_CreateObject(), *p = cJSON_CreateObject();
+    const struct gc_tunable *t;
+    int n = 0;
+    unsigned untuned;
+    const char *program;
+    char hash[24];
+    cJSON_AddStringToObject(o, "kind", "op");
+    cJSON_AddStringToObject(o, "kernel", e->kernel);
+    cJSON_AddStringToObject(o, "shape", e->key);
+    cJSON_AddStringToObject(o, "outcome", gc__tune_outcome_name(e->outcome));
+    if (gc__tune_op_tunables(e->kernel, &t, &n, &untuned, &program))
+        for (int i = 0; i < n; i++) cJSON_AddNumberToObject(p, t[i].name, e->tv[i]);
+    cJSON_AddItemToObject(o, "params", p);
+    cJSON_AddNumberToObject(o, "median_s", e->median_s);
+    cJSON_AddNumberToObject(o, "min_s", e->min_s);
+    cJSON_AddNumberToObject(o, "error", e->error);
+    cJSON_AddNumberToObject(o, "default_s", e->default_s);
+    cJSON_AddNumberToObject(o, "evals", e->evals);
+    snprintf(hash, sizeof hash, "%016llx", (unsigned long long)e->source_hash);
+    cJSON_AddStringToObject(o, "source_hash", hash);
+    cJSON_AddStringToObject(o, "date", e->date);
+    return o;
+}
+
 static cJSON *entry_json(const struct gc_tune_entry *e)
 {
+    if (e->is_op) return op_entry_json(e);
     cJSON *o = cJSON_CreateObject(), *s = cJSON_CreateObject();
     char hash[24];
     cJSON_AddStringToObject(o, "kernel", e->kernel);
@@ -342,9 +448,45 @@ static bool layout_valid(const struct gc_tune_shape *s, const struct gc_tune_lay
            (s->batch == 1 || l->stride_c >= s->m * l->ldc);
 }
 
+static bool parse_outcome(const cJSON *o, struct gc_tune_entry *e)
+{
+    const char *oc = str(o, "outcome");
+    int k = 0;
+    while (k < GC_TUNE_OUTCOME_COUNT && strcmp(oc, outcome_names[k])) k++;
+    e->outcome = (enum gc_tune_outcome)k;
+    return k < GC_TUNE_OUTCOME_COUNT;
+}
+
+/* Kind "op": a kernel this gan-cl knows, every one of its tunables given. */
+static bool parse_op_entry(const cJSON *o, struct gc_tune_entry *e)
+{
+    const struct gc_tunable *t;
+    int n;
+    unsigned untuned;
+    const char *program;
+    e->is_op = true;
+    snprintf(e->kernel, sizeof e->kernel, "%s", str(o, "kernel"));
+    snprintf(e->key, sizeof e->key, "%s", str(o, "shape"));
+    const char *names[GC_MAX_TUNABLES];
+    if (!e->key[0] || !gc__tune_op_tunables(e->kernel, &t, &n, &untuned, &program) ||
+        !parse_outcome(o, e))
+        return false;
+    for (int i = 0; i < n; i++) names[i] = t[i].name;
+    if (!parse_ints(cJSON_GetObjectItemCaseSensitive(o, "params"), n, names, e->tv)) return false;
+    e->median_s = num(o, "median_s", 0);
+    e->min_s = num(o, "min_s", 0);
+    e->error = num(o, "error", 0);
+    e->default_s = num(o, "default_s", 0);
+    e->evals = (int)num(o, "evals", 0);
+    e->source_hash = strtoull(str(o, "source_hash"), NULL, 16);
+    snprintf(e->date, sizeof e->date, "%s", str(o, "date"));
+    return true;
+}
+
 static bool parse_entry(const cJSON *o, struct gc_tune_entry *e)
 {
     memset(e, 0, sizeof *e);
+    if (!strcmp(str(o, "kind"), "op")) return parse_op_entry(o, e);
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(o, "shape");
     if (!cJSON_IsObject(s) || !parse_config(cJSON_GetObjectItemCaseSensitive(o, "params"), &e->cfg))
         return false;

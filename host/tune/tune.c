@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* gc_tune_run: collects the GEMM shapes a model's training step really runs (one step with
- * the GEMM default path recording them), tunes each under a share of the budget (search.c),
+ * the GEMM default path recording them) and the uses of gan-cl's own kernels with tunables
+ * (the plans and optimizers the model creates record every (op, shape key)); tunes the
+ * kernel uses first, under at most OP_SHARE of the budget (op_search.c: a few ms per
+ * candidate), then each GEMM shape under a share of the rest (search.c),
  * keeps the record current on disk after every candidate, installs it on the device and
  * times the model's step with the defaults and with the record. */
 #include <stdio.h>
@@ -14,6 +17,7 @@
 
 #define STEP_PAIRS 5       /* timed steps each way, interleaved, after 2 warm-ups */
 #define CLBLAST_BUILD_S 150 /* CLBlast's slowest build on PoCL (spec/cpu-kernels.md) */
+#define OP_SHARE 0.15       /* of the budget, at most, for the non-GEMM kernels */
 
 static const char *const all_models[] = {"dcgan32", "wgan32", "wgangp32", "cyclegan64", "cyclegan128"};
 
@@ -88,20 +92,45 @@ static void say(const struct gc_tune_options *o, const char *fmt, ...)
     o->progress(line, o->user);
 }
 
-/* Appends the distinct shapes of one step of `name` to *all; *step_s: a warm step's time. */
+/* Appends the kernel uses in ops (n) to *all (*n_all), each key once. */
+static gc_status merge_ops(struct gc_tune_op **all, int *n_all, const struct gc_tune_op *ops, int n)
+{
+    struct gc_tune_op *grown = gc_realloc(*all, sizeof *grown * (size_t)(*n_all + n + 1));
+    if (!grown) return gc_error(GC_NOMEM, "tune: out of host memory");
+    *all = grown;
+    for (int i = 0; i < n; i++) {
+        int j = 0;
+        while (j < *n_all && strcmp(grown[j].key, ops[i].key)) j++;
+        if (j == *n_all) grown[(*n_all)++] = ops[i];
+    }
+    return GC_OK;
+}
+
+/* Appends the distinct GEMM shapes of one step of `name` to *all and its kernel uses with
+ * tunables (plans and optimizers are created while the model is built) to *ops; *step_s: a
+ * warm step's time. */
 static gc_status collect(struct gc_device *dev, const char *name, struct gc_gemm_desc **all,
-                         int *n_all, double *step_s)
+                         int *n_all, struct gc_tune_op **ops, int *n_ops, double *step_s)
 {
     struct model m;
-    gc_status s = model_build(dev, name, &m);
-    if (s != GC_OK) return s;
-    double t;
     gc__tune_set_enabled(dev, false);
+    gc__tune_op_recording_start(dev);
+    gc_status s = model_build(dev, name, &m);
+    double t;
     gc__tune_recording_start(dev);
-    s = model_step(dev, &m, &t);
+    if (s == GC_OK) s = model_step(dev, &m, &t);
     struct gc_gemm_desc *d;
-    int n;
+    struct gc_tune_op *o;
+    int n, no;
     gc__tune_recording_stop(&d, &n);
+    gc__tune_op_recording_stop(&o, &no);
+    if (s == GC_OK) s = merge_ops(ops, n_ops, o, no);
+    gc_free(o);
+    if (s != GC_OK) {
+        model_free(&m);
+        gc_free(d);
+        return s;
+    }
     if (s == GC_OK) s = model_step(dev, &m, step_s); /* kernels built: a real step's time */
     model_free(&m);
     struct gc_gemm_desc *grown = s == GC_OK ? gc_realloc(*all, sizeof *grown * (size_t)(*n_all + n + 1)) : NULL;
@@ -176,6 +205,35 @@ static gc_status time_steps(struct gc_device *dev, const char *name, double *def
     return s;
 }
 
+/* The kernel uses, each under an equal share of the time left before `end`. */
+static gc_status tune_ops(struct gc_device *dev, const struct gc_tune_options *o,
+                          const struct gc_tune_op *ops, int n, double end,
+                          struct gc_tune_record *rec, const char *path, struct gc_tune_result *out)
+{
+    gc_status s = GC_OK;
+    for (int i = 0; i < n && s == GC_OK; i++) {
+        double now = gc__tune_clock(), share = (end - now) / (n - i);
+        struct gc_tune_search opt = {
+            .deadline = now + (share > 0 ? share : 0), .max_evals = o->max_evals,
+            .interrupted = o->interrupted, .progress = o->progress, .user = o->user,
+            .seed = 0x2545f4914f6cdd1dull * (uint64_t)(i + 1)};
+        struct gc_tune_row *row = &out->rows[out->n_rows];
+        s = gc__tune_op_shape(dev, &ops[i], rec, path, &opt, row);
+        if (s == GC_UNSUPPORTED) { /* a use the bench cannot rebuild keeps its defaults */
+            say(o, "[%d/%d] %s: skipped (%s)", i + 1, n, ops[i].key, gc_last_error());
+            gc_clear_error();
+            s = GC_OK;
+            continue;
+        }
+        if (s != GC_OK) break;
+        out->n_rows++;
+        say(o, "[%d/%d] %s: %.4f -> %.4f ms (%.2fx) %s%s", i + 1, n, row->shape,
+            row->default_s * 1e3, row->tuned_s * 1e3, row->default_s / row->tuned_s, row->params,
+            row->resumed ? " (from the record)" : "");
+    }
+    return s;
+}
+
 static gc_status tune_shapes(struct gc_device *dev, const struct gc_tune_options *o,
                              const struct gc_gemm_desc *d, int n, double end, struct gc_tune_record *rec,
                              const char *path, struct gc_tune_result *out)
@@ -217,19 +275,28 @@ gc_status gc_tune_run(struct gc_device *dev, const struct gc_tune_options *o,
     int n_models = o->model ? 1 : (int)(sizeof all_models / sizeof all_models[0]);
     struct gc_tune_record rec = {0};
     struct gc_gemm_desc *d = NULL;
-    int n = 0;
+    struct gc_tune_op *ops = NULL;
+    int n = 0, n_ops = 0;
     double step_sum = 0, step_s;
     gc_status s = open_record(dev, out->record_path, sizeof out->record_path, &rec);
     for (int i = 0; i < n_models && s == GC_OK; i++) {
-        s = collect(dev, models[i], &d, &n, &step_s);
+        s = collect(dev, models[i], &d, &n, &ops, &n_ops, &step_s);
         step_sum += step_s;
-        if (s == GC_OK) say(o, "%s: %d distinct GEMM shapes so far (a step: %.3f s)", models[i], n, step_s);
+        if (s == GC_OK)
+            say(o, "%s: %d distinct GEMM shapes, %d kernel shapes so far (a step: %.3f s)",
+                models[i], n, n_ops, step_s);
     }
-    /* A row per shape, and CLBlast's own row beside it where CLBlast was measured. */
-    out->rows = s == GC_OK ? gc_calloc((size_t)(2 * n + 1), sizeof *out->rows) : NULL;
+    /* A row per kernel use and per shape, and CLBlast's own row beside it where measured. */
+    out->rows = s == GC_OK ? gc_calloc((size_t)(2 * n + n_ops + 1), sizeof *out->rows) : NULL;
     if (s == GC_OK && !out->rows) s = gc_error(GC_NOMEM, "tune: out of host memory");
     /* What the closing step timing needs (model builds ~ a step each) stays outside the search. */
     double reserve = o->step_timing ? step_sum * (2 * STEP_PAIRS + 4) * 1.3 : 0;
+    double search_s = budget - reserve - (gc__tune_clock() - t0);
+    double t_ops = gc__tune_clock();
+    if (s == GC_OK && n_ops)
+        s = tune_ops(dev, o, ops, n_ops, t_ops + (search_s > 0 ? search_s : 0) * OP_SHARE, &rec,
+                     out->record_path, out);
+    out->op_s = gc__tune_clock() - t_ops;
     if (s == GC_OK) s = tune_shapes(dev, o, d, n, t0 + budget - reserve, &rec, out->record_path, out);
     if (s == GC_OK || s == GC_INTERRUPTED) {
         gc_status si = gc__tune_install(dev, &rec);
@@ -242,6 +309,7 @@ gc_status gc_tune_run(struct gc_device *dev, const struct gc_tune_options *o,
     }
     gc__tune_record_free(&rec);
     gc_free(d);
+    gc_free(ops);
     out->elapsed_s = gc__tune_clock() - t0;
     return s;
 }

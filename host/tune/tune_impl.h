@@ -10,6 +10,7 @@
 #include "cl/clrt.h"
 #include "gancl/tune.h"
 #include "ops/gemm.h"
+#include "tune/lookup.h"
 
 #define GC_TUNE_FORMAT "gan-cl tuning record 1"
 
@@ -40,7 +41,11 @@ enum gc_tune_outcome {
 const char *gc__tune_outcome_name(enum gc_tune_outcome o);
 
 struct gc_tune_entry {
-    char kernel[16]; /* "gemm": a candidate of the shape; "clblast": CLBlast's own report */
+    char kernel[32]; /* "gemm": a candidate of the shape; "clblast": CLBlast's own report;
+                      * kind "op": the op's name ("add") or the optimizer kernel's */
+    bool is_op;      /* kind "op": one of gan-cl's own non-GEMM kernels, keyed by `key` */
+    char key[GC_SHAPE_KEY_MAX]; /* op: gc__op_shape_key / gc__tune_optim_key */
+    int tv[GC_MAX_TUNABLES];    /* op: the tunables' values, in the descriptor's order */
     struct gc_tune_shape shape;
     struct gc_tune_layout layout;
     enum gc_tune_outcome outcome;
@@ -73,6 +78,29 @@ int gc__tune_record_best(const struct gc_tune_record *r, const struct gc_tune_sh
 int gc__tune_record_clblast(const struct gc_tune_record *r, const struct gc_tune_shape *s);
 gc_status gc__tune_record_load(const char *path, struct gc_tune_record *r);
 gc_status gc__tune_record_save(const char *path, const struct gc_tune_record *r);
+
+/* ---- kind "op" entries (op_search.c, op_bench.c) ---- */
+/* The tunables of a kernel an op entry names: an op descriptor's or the optimizer's
+ * (program "optim"); false for an unknown name. */
+bool gc__tune_op_tunables(const char *kernel, const struct gc_tunable **t, int *n,
+                          unsigned *untuned, const char **program);
+/* Hash of cl/common.cl + the kernel's program source + the record format. */
+uint64_t gc__tune_op_source_hash(const char *kernel);
+/* Index of the op entry (key, tv) — any outcome — or -1; of key's current BEST entry, or -1. */
+int gc__tune_record_find_op(const struct gc_tune_record *r, const char *key, const int *tv);
+int gc__tune_record_best_op(const struct gc_tune_record *r, const char *key);
+/* "EW_WG=256 EW_EPI=1" */
+void gc__tune_op_params_str(const char *kernel, const int *tv, char *buf, size_t size);
+/* Recording of the kernel uses with tunables (plans created, optimizers created) while on. */
+void gc__tune_op_recording_start(struct gc_device *dev);
+void gc__tune_op_recording_stop(struct gc_tune_op **ops, int *n);
+/* dev's installed op choices: the number of kernel shapes. */
+int gc__tune_loaded_ops(const struct gc_device *dev);
+
+/* Test hook: called on every op candidate's output (n floats) before it is compared with
+ * the reference output of the default values. */
+extern void (*gc__tune_test_corrupt_op)(const char *key, const int *tv, float *y, size_t n);
+
 
 /* Hash of what a config's results depend on: the kernel source (cl/common.cl + cl/gemm.cl)
  * for gan-cl's own kernels, CLBlast's version for CLBlast, and the record format. */
@@ -140,5 +168,12 @@ gc_status gc__tune_gemm_shape(struct gc_device *dev, const struct gc_gemm_desc *
                               const struct gc_tune_search *opt, struct gc_tune_row *row,
                               struct gc_tune_row *clb_row);
 double gc__tune_clock(void);
+
+/* Tunes one recorded kernel use: skips it when rec holds a current BEST for its key
+ * (row->resumed), never re-runs a rejected candidate, records rejections and the winner.
+ * opt->clblast and clblast_build_s are not used. */
+gc_status gc__tune_op_shape(struct gc_device *dev, const struct gc_tune_op *op,
+                            struct gc_tune_record *rec, const char *path,
+                            const struct gc_tune_search *opt, struct gc_tune_row *row);
 
 #endif

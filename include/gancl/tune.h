@@ -54,10 +54,13 @@ struct gc_tune_options {
 
 /* One tuned (kernel, shape). Times are medians of the final interleaved re-measurement. */
 struct gc_tune_row {
-    char kernel[16];  /* "gemm": the shape's winner; "clblast": CLBlast alone, its defaults
-                       * (default_s) vs its best parameter set (tuned_s) */
-    char shape[96];   /* "NT 256x256x2304 b1" */
-    char params[200]; /* "gemm_cpu MR=24 NR=16 ...", "clblast indirect GEMMK=0 KREG=1 ..." */
+    char kernel[32];  /* "gemm": the shape's winner; "clblast": CLBlast alone, its defaults
+                       * (default_s) vs its best parameter set (tuned_s); else one of
+                       * gan-cl's own kernels: the op ("add", "norm_stats") or optimizer
+                       * kernel ("adam_step") */
+    char shape[192];  /* "NT 256x256x2304 b1", "sum_to (64,128,16,16)->(1,128,1,1)" */
+    char params[200]; /* "gemm_cpu MR=24 NR=16 ...", "clblast indirect GEMMK=0 KREG=1 ...",
+                       * "EW_WG=512 EW_EPI=2" */
     double flops;
     double default_s, tuned_s;
     int evals, rejected; /* candidates measured / rejected (wrong, build failure, ...) */
@@ -75,6 +78,7 @@ struct gc_tune_result {
     int n_steps;
     char record_path[1024];
     double elapsed_s;
+    double op_s; /* of elapsed_s: tuning gan-cl's own non-GEMM kernels */
 };
 
 /* Tunes the GEMM shapes of the model(s) on dev, writing the record as it goes (an
