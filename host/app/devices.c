@@ -11,6 +11,7 @@
 #include "cl/cache.h"
 #include "gancl/alloc.h"
 #include "gancl/device.h"
+#include "gancl/tune.h"
 
 static bool has_tuning_record(const struct gc_device_info *d)
 {
@@ -22,6 +23,19 @@ static bool has_tuning_record(const struct gc_device_info *d)
     return stat(path, &st) == 0;
 }
 
+/* "no", or "12 GEMM + 40 kernel" shapes of the device's record. */
+static const char *tuned_str(const struct gc_device_info *d, char *buf, size_t size)
+{
+    int g = 0, k = 0;
+    if (!has_tuning_record(d)) return "no";
+    if (gc_tune_record_counts(d, &g, &k) != GC_OK) {
+        gc_clear_error();
+        return "unreadable";
+    }
+    snprintf(buf, size, "%d GEMM + %d kernel", g, k);
+    return buf;
+}
+
 static void print_table(const struct gc_device_info *devs, int n, int only)
 {
     printf("%-3s %-5s %-4s %-40s %-28s %4s %6s %9s %9s %-8s %s\n", "#", "P:D", "type", "name",
@@ -29,13 +43,13 @@ static void print_table(const struct gc_device_info *devs, int n, int only)
     for (int i = 0; i < n; i++) {
         if (only >= 0 && i != only) continue;
         const struct gc_device_info *d = &devs[i];
-        char pd[16];
+        char pd[16], tuned[64];
         snprintf(pd, sizeof pd, "%d:%d", d->platform_index, d->device_index);
         printf("%-3d %-5s %-4s %-40.40s %-28.28s %4u %6u %9.1f %9.1f %-8.8s %s\n", i, pd,
                gc_device_type_name(d->type), d->name, d->platform_name, d->compute_units,
                d->clock_mhz, (double)d->global_mem / (1u << 30), (double)d->max_alloc / (1u << 30),
                d->opencl_c_version + (strncmp(d->opencl_c_version, "OpenCL C ", 9) ? 0 : 9),
-               has_tuning_record(d) ? "yes" : "no");
+               tuned_str(d, tuned, sizeof tuned));
     }
 }
 
@@ -63,6 +77,10 @@ static cJSON *device_json(const struct gc_device_info *d)
     cJSON_AddBoolToObject(o, "fp64", d->fp64);
     cJSON_AddBoolToObject(o, "profiling", d->profiling);
     cJSON_AddBoolToObject(o, "tuned", has_tuning_record(d));
+    int g = 0, k = 0;
+    if (has_tuning_record(d) && gc_tune_record_counts(d, &g, &k) != GC_OK) gc_clear_error();
+    cJSON_AddNumberToObject(o, "tuned_gemm_shapes", g);
+    cJSON_AddNumberToObject(o, "tuned_kernel_shapes", k);
     return o;
 }
 

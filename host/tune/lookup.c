@@ -366,6 +366,25 @@ gc_status gc_tune_load(struct gc_device *dev, char *line, size_t size)
     return GC_OK;
 }
 
+gc_status gc_tune_record_counts(const struct gc_device_info *info, int *gemm_shapes,
+                                int *kernel_shapes)
+{
+    char own[3072];
+    struct gc_tune_record r;
+    *gemm_shapes = *kernel_shapes = 0;
+    gc_status s = gc_tune_record_path(info, own, sizeof own);
+    if (s == GC_OK) s = gc__tune_record_load(own, &r);
+    if (s != GC_OK) return s;
+    for (int i = 0; i < r.n; i++) {
+        const struct gc_tune_entry *e = &r.e[i];
+        if (e->outcome != GC_TUNE_BEST || !gc__tune_entry_current(e)) continue;
+        if (e->is_op) ++*kernel_shapes;
+        else if (!strcmp(e->kernel, "gemm")) ++*gemm_shapes;
+    }
+    gc__tune_record_free(&r);
+    return GC_OK;
+}
+
 gc_status gc_tune_export(const struct gc_device_info *info, const char *path)
 {
     char own[3072];

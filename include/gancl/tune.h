@@ -32,6 +32,10 @@ void gc_tune_unload(struct gc_device *dev);
 
 /* Path of the device's own record: <cache root>/tuning/<gc_device_key>.json. */
 gc_status gc_tune_record_path(const struct gc_device_info *info, char *buf, size_t size);
+/* The device's own record's current choices: GEMM shapes and kernel shapes (gan-cl's other
+ * kernels). GC_NOT_FOUND when the device has no record. */
+gc_status gc_tune_record_counts(const struct gc_device_info *info, int *gemm_shapes,
+                                int *kernel_shapes);
 /* Copies the device's record to `path` (--out). */
 gc_status gc_tune_export(const struct gc_device_info *info, const char *path);
 /* Merges the entries of a record written on another machine (--import) into the device's
