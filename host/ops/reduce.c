@@ -130,11 +130,15 @@ static gc_status lanes_forward(struct gc_exec *x, const struct gc_tensor *t, int
  * at memory speed); on GPUs only where a work-group per output would mostly
  * idle: sums of at most RED_WG values, or over leading dims only (R2 = 1:
  * neighbouring work-items then read neighbouring values) with enough outputs
- * to fill the device. Elsewhere the tree kernel. Both give the same bits. */
-static bool use_lanes(const struct gc_device *dev, int wg, int64_t r1, int64_t k, int64_t r2)
+ * to fill the device. Elsewhere the tree kernel. Both give the same bits. A
+ * loop-limited device takes the lanes path too where the tree kernel's strided
+ * sum (about two counts per step) would pass the budget: lanes splits over
+ * launches, the tree kernel cannot. */
+static bool use_lanes(struct gc_device *dev, int wg, int64_t r1, int64_t k, int64_t r2)
 {
     const struct gc_device_info *info = gc_device_get_info(dev);
     if (info->type == GC_DEVICE_CPU) return true;
+    if (info->loop_limit && 2 * ((r1 * r2 + wg - 1) / wg) > gc__loop_budget(dev)) return true;
     return r1 * r2 <= wg || (r2 == 1 && k >= 64 * (int64_t)info->compute_units);
 }
 
