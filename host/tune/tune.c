@@ -205,14 +205,33 @@ static gc_status time_steps(struct gc_device *dev, const char *name, double *def
     return s;
 }
 
-/* The kernel uses, each under an equal share of the time left before `end`. */
+/* A kernel use's claim on the op budget: its candidates' runs grow with the elements it
+ * reads, on top of a fixed part (program builds, launches). With equal shares the large
+ * uses (conv_transpose2d, norm_stats over whole activations) ran out of time after the
+ * default and a build or two and kept their defaults. */
+static double op_weight(const struct gc_tune_op *op)
+{
+    double el = 0;
+    for (int i = 0; i < op->n_in; i++) {
+        double n = 1;
+        for (int d = 0; d < op->ndim[i]; d++) n *= (double)op->shape[i][d];
+        el += n;
+    }
+    return 1 + el / 65536;
+}
+
+/* The kernel uses, each under its weighted share of the time left before `end` (what one
+ * leaves unused goes to the rest). */
 static gc_status tune_ops(struct gc_device *dev, const struct gc_tune_options *o,
                           const struct gc_tune_op *ops, int n, double end,
                           struct gc_tune_record *rec, const char *path, struct gc_tune_result *out)
 {
     gc_status s = GC_OK;
+    double w_left = 0;
+    for (int i = 0; i < n; i++) w_left += op_weight(&ops[i]);
     for (int i = 0; i < n && s == GC_OK; i++) {
-        double now = gc__tune_clock(), share = (end - now) / (n - i);
+        double now = gc__tune_clock(), w = op_weight(&ops[i]), share = (end - now) * w / w_left;
+        w_left -= w;
         struct gc_tune_search opt = {
             .deadline = now + (share > 0 ? share : 0), .max_evals = o->max_evals,
             .interrupted = o->interrupted, .progress = o->progress, .user = o->user,
