@@ -21,6 +21,7 @@
 #define SAMPLE_S 3e-3 /* a timed sample runs the GEMM for about this long */
 
 void (*gc__tune_test_corrupt)(const struct gc_gemm_config *cfg, float *c, size_t n);
+void (*gc__tune_test_before_verify)(const struct gc_gemm_config *cfg);
 
 double gc__tune_clock(void)
 {
@@ -156,11 +157,25 @@ static bool compare(const struct gc_tune_bench *b, double *err)
     return ok;
 }
 
+enum gc_tune_outcome gc__tune_bench_build(struct gc_tune_bench *b, const struct gc_gemm_config *cfg)
+{
+    if (cfg->impl == GC_GEMM_CLBLAST) return GC_TUNE_BEST; /* CLBlast builds inside its first call */
+    /* The program and kernel gc__gemm's run_own asks for (host/ops/gemm.c): it then finds them
+     * built in the device's table. */
+    char opts[512];
+    gc__gemm_build_options(cfg, b->d.ta, b->d.tb, opts, sizeof opts);
+    cl_kernel k;
+    const char *name = cfg->impl == GC_GEMM_OWN_CPU ? "gemm_cpu" : "gemm_tiled";
+    gc_status s = gc__kernel_get(b->dev, "gemm", opts, name, &k);
+    return s == GC_OK ? GC_TUNE_BEST : s == GC_CL_BUILD ? GC_TUNE_BUILD_FAILED : GC_TUNE_FAILED;
+}
+
 enum gc_tune_outcome gc__tune_bench_verify(struct gc_tune_bench *b, const struct gc_gemm_config *cfg,
                                            double *err)
 {
     *err = INFINITY;
     if (upload(b, b->c, b->hc0, b->nc + GUARD) != GC_OK) return GC_TUNE_FAILED;
+    if (gc__tune_test_before_verify) gc__tune_test_before_verify(cfg);
     gc_status s = gc__gemm(b->dev, &b->d, b->a, 0, b->b, 0, b->c, 0, cfg);
     if (s == GC_CL_BUILD) return GC_TUNE_BUILD_FAILED;
     if (s != GC_OK || clFinish(b->dev->queue) != CL_SUCCESS) return GC_TUNE_FAILED;

@@ -20,6 +20,10 @@ struct gc_tune_bench {
 gc_status gc__tune_bench_create(struct gc_device *dev, const struct gc_gemm_desc *d,
                                 struct gc_tune_bench *b);
 void gc__tune_bench_destroy(struct gc_tune_bench *b);
+/* Builds the program of cfg's own kernel (nothing for CLBlast, which builds in its first call),
+ * so that its build and its first run can be watched apart: GC_TUNE_BEST (= built),
+ * _BUILD_FAILED or _FAILED. */
+enum gc_tune_outcome gc__tune_bench_build(struct gc_tune_bench *b, const struct gc_gemm_config *cfg);
 /* Runs cfg once on fresh C and checks it: GC_TUNE_BEST (= correct), _WRONG, _BUILD_FAILED
  * or _FAILED; *err the max abs error (inf when wrong). */
 enum gc_tune_outcome gc__tune_bench_verify(struct gc_tune_bench *b, const struct gc_gemm_config *cfg,

@@ -33,7 +33,7 @@
 #include "tune/tune_impl.h"
 
 static const char *const outcome_names[GC_TUNE_OUTCOME_COUNT] = {
-    "best", "wrong", "build_failed", "failed", "crashed", "pending"};
+    "best", "wrong", "build_failed", "failed", "crashed", "hung", "pending"};
 
 const char *gc__tune_outcome_name(enum gc_tune_outcome o)
 {

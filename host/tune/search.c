@@ -15,13 +15,21 @@
  * program for all shapes). CLBlast's defaults and its best set are re-measured beside the
  * finalists, for the report's CLBlast row. A set is applied per shape with
  * CLBlastOverrideParameters; the step switches sets between shapes, so a set's measured
- * switch cost (twice: in and back out) is added to its time when the winner is chosen. */
+ * switch cost (twice: in and back out) is added to its time when the winner is chosen.
+ *
+ * Under `gan-cl tune`'s watchdog (watchdog.h) each blocking phase of a candidate is armed with
+ * a deadline: its build at least BUILD_FLOOR_S (3x the longest build so far when longer), its
+ * verification run and its timing HANG_FACTOR x the default's time of the shape, the floor at
+ * least (the verification also 3x the longest so far: drivers compile at the first launch). A
+ * candidate that overruns is killed with the process and recorded as hung by the next one; the
+ * finalists' re-timing is armed and marked pending the same way. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gancl/alloc.h"
 #include "tune/bench.h"
+#include "tune/watchdog.h"
 
 #define FIRST_SAMPLES 5
 #define FINAL_ROUNDS 3 /* x FIRST_SAMPLES samples each for the finalists */
@@ -30,8 +38,14 @@
 #define CLB_BUILD_GPU_S 5
 #define MAX_SEEN 512
 #define MAX_ACCUMULATORS 32 /* MR * NR / VW: beyond the register file compile time explodes */
+#define BUILD_FLOOR_S 300 /* a build's deadline at least: CLBlast's take up to 150 s on PoCL */
+#define HANG_FACTOR 100   /* a run this many times the default's time is taken as hung */
+#define MIN_CALL_S 3e-3   /* bench.c's timed sample: a call counts at least this long */
 
 int64_t gc__tune_evals_total;
+/* Of this process: pace the next deadlines. A verification run is a config's first launch,
+ * where PoCL and rusticl compile the kernel for the launch (its work-group function). */
+static double longest_build_s, longest_verify_s;
 
 struct cand {
     struct gc_gemm_config cfg;
@@ -45,8 +59,10 @@ struct search {
     const char *path;
     const struct gc_tune_search *opt;
     struct gc_tune_shape shape;
+    char shape_str[96];
     struct gc_tune_layout layout; /* of the descriptor measured, kept with the entries */
     struct gc_gemm_config def;
+    double def_s; /* the default's median once measured (the watchdog's unit), else 0 */
     struct cand seen[MAX_SEEN]; /* measured (correct) this run */
     int n_seen, evals, rejected;
     uint64_t rng;
@@ -79,9 +95,15 @@ static void say(const struct search *s, const char *fmt, const char *a, const ch
     s->opt->progress(line, s->opt->user);
 }
 
-/* A build failure depends on the options only (transposes + params), not on the shape; a
- * CLBlast set's program serves every shape and transpose, and one that crashed the process
- * (GEMMK=1 on PoCL) is not worth a second crash. */
+static bool fatal(enum gc_tune_outcome o) { return o == GC_TUNE_CRASHED || o == GC_TUNE_HUNG; }
+
+/* Any rejection holds for its own shape. A build failure depends on the options only
+ * (transposes + params), not on the shape; a CLBlast set's program serves every shape and
+ * transpose, and one that crashed or hung the process (GEMMK=1 on PoCL) is not worth a second.
+ * An own kernel that crashed or hung is not retried on shapes of the same transposes either
+ * (the same program): its fault may depend on the shape, but each costs a new process (device
+ * open, the model's step, the default re-measured) and the watchdog's wait, while dropping one
+ * config of the many the search draws costs little. */
 static bool rejected_before(const struct search *s, const struct gc_gemm_config *cfg)
 {
     for (int i = 0; i < s->rec->n; i++) {
@@ -90,10 +112,8 @@ static bool rejected_before(const struct search *s, const struct gc_gemm_config 
             !gc__tune_entry_current(e))
             continue;
         if (gc__tune_shape_eq(&e->shape, &s->shape)) return true;
-        if (is_clb_set(cfg) && (e->outcome == GC_TUNE_BUILD_FAILED || e->outcome == GC_TUNE_CRASHED))
-            return true;
-        if (e->outcome == GC_TUNE_BUILD_FAILED && e->shape.ta == s->shape.ta && e->shape.tb == s->shape.tb)
-            return true;
+        bool same_program = is_clb_set(cfg) || (e->shape.ta == s->shape.ta && e->shape.tb == s->shape.tb);
+        if (same_program && (e->outcome == GC_TUNE_BUILD_FAILED || fatal(e->outcome))) return true;
     }
     return false;
 }
@@ -113,6 +133,77 @@ static gc_status mark(struct search *s, const struct gc_gemm_config *cfg, enum g
     return gc__tune_record_save(s->path, s->rec);
 }
 
+/* ---- one candidate under the watchdog ---- */
+
+static double max2(double a, double b) { return a > b ? a : b; }
+
+static double build_deadline(void)
+{
+    return max2(max2(BUILD_FLOOR_S, 3 * longest_build_s), gc__tune_watch_floor());
+}
+
+/* `calls` calls of a candidate HANG_FACTOR times slower than the default (before the default
+ * is measured, a call of MIN_CALL_S: the floor decides). */
+static double run_deadline(const struct search *s, int calls)
+{
+    return max2(gc__tune_watch_floor(), HANG_FACTOR * calls * max2(s->def_s, MIN_CALL_S));
+}
+
+static double verify_deadline(const struct search *s, const struct gc_gemm_config *cfg)
+{
+    double t = max2(run_deadline(s, 1), 3 * longest_verify_s);
+    return cfg->impl == GC_GEMM_CLBLAST ? t + build_deadline() : t; /* CLBlast builds in its first call */
+}
+
+static void note(double *longest, double t0)
+{
+    *longest = max2(*longest, gc__tune_clock() - t0);
+}
+
+/* "candidate gemm_cpu MR=24 ... on NN 64x64x64 b1", the watchdog's label. */
+static void label_of(const struct search *s, const struct gc_gemm_config *cfg, char *buf, size_t size)
+{
+    char name[200];
+    gc__tune_config_str(cfg, name, sizeof name);
+    snprintf(buf, size, "candidate %s on %s", name, s->shape_str);
+}
+
+/* `samples` timed samples of cfg after its warm-up, armed (a candidate: pending in the record). */
+static gc_status watched_time(struct search *s, const struct gc_gemm_config *cfg, int samples,
+                              double *median, double *min)
+{
+    char label[320];
+    label_of(s, cfg, label, sizeof label);
+    gc__tune_watch_arm(run_deadline(s, samples + 1), true, label);
+    gc_status st = gc__tune_bench_time(&s->b, cfg, samples, median, min);
+    gc__tune_watch_disarm();
+    return st;
+}
+
+/* Builds, verifies and times cfg, each phase armed; the outcome (GC_TUNE_BEST: correct). */
+static enum gc_tune_outcome measure(struct search *s, const struct gc_gemm_config *cfg, struct cand *c)
+{
+    char label[320];
+    label_of(s, cfg, label, sizeof label);
+    double t0 = gc__tune_clock();
+    gc__tune_watch_arm(build_deadline(), true, label);
+    enum gc_tune_outcome o = gc__tune_bench_build(&s->b, cfg);
+    note(&longest_build_s, t0);
+    bool clb = cfg->impl == GC_GEMM_CLBLAST;
+    if (o == GC_TUNE_BEST) {
+        double t1 = gc__tune_clock();
+        gc__tune_watch_arm(verify_deadline(s, cfg), true, label);
+        o = gc__tune_bench_verify(&s->b, cfg, &c->err);
+        note(clb ? &longest_build_s : &longest_verify_s, t1);
+    }
+    gc__tune_watch_disarm();
+    if (is_clb_set(cfg)) *clb_build(s) = gc__tune_clock() - t0; /* mostly the build: the next one's guess */
+    if (clb) s->clb_evals++;
+    if (o == GC_TUNE_BEST && watched_time(s, cfg, FIRST_SAMPLES, &c->median, &c->min) != GC_OK)
+        o = GC_TUNE_FAILED;
+    return o;
+}
+
 /* Verifies then times cfg. Returns the candidate, or NULL (invalid, rejected now or before). */
 static const struct cand *eval(struct search *s, const struct gc_gemm_config *cfg, gc_status *st)
 {
@@ -122,30 +213,27 @@ static const struct cand *eval(struct search *s, const struct gc_gemm_config *cf
         gc_clear_error();
         return NULL;
     }
-    bool set = is_clb_set(cfg);
-    if (set && gc__tune_clock() + *clb_build(s) > s->deadline) return NULL; /* its build won't fit */
-    char name[200];
-    gc__tune_config_str(cfg, name, sizeof name);
+    if (is_clb_set(cfg) && gc__tune_clock() + *clb_build(s) > s->deadline)
+        return NULL; /* its build won't fit */
     if ((*st = mark(s, cfg, GC_TUNE_PENDING, 0)) != GC_OK) return NULL;
     struct cand c = {.cfg = *cfg};
-    double t0 = gc__tune_clock();
-    enum gc_tune_outcome o = gc__tune_bench_verify(&s->b, cfg, &c.err);
-    if (set) *clb_build(s) = gc__tune_clock() - t0; /* mostly the build: the next one's guess */
-    if (cfg->impl == GC_GEMM_CLBLAST) s->clb_evals++;
-    if (o == GC_TUNE_BEST && gc__tune_bench_time(&s->b, cfg, FIRST_SAMPLES, &c.median, &c.min) != GC_OK)
-        o = GC_TUNE_FAILED;
+    enum gc_tune_outcome o = measure(s, cfg, &c);
     s->evals++;
     gc__tune_evals_total++;
     if (o != GC_TUNE_BEST) {
+        char name[200];
+        gc__tune_config_str(cfg, name, sizeof name);
         s->rejected++;
         say(s, "  rejected (%s): %s", gc__tune_outcome_name(o), name);
         gc_clear_error();
         *st = mark(s, cfg, o, c.err);
         return NULL;
     }
-    /* Correct: drop the pending mark (saved with the next write). */
+    /* Correct: drop the pending mark (saved with the next write, which comes before any other
+     * armed phase: a mark, or the shape's entry). */
     int i = gc__tune_record_find(s->rec, &s->shape, cfg);
     if (i >= 0) s->rec->e[i] = s->rec->e[--s->rec->n];
+    if (gc__tune_config_eq(cfg, &s->def)) s->def_s = c.median;
     s->seen[s->n_seen++] = c;
     return &s->seen[s->n_seen - 1];
 }
@@ -316,6 +404,17 @@ static int fastest(const struct search *s, bool (*keep)(const struct gc_gemm_con
 
 static bool is_clb_default(const struct gc_gemm_config *c) { return c->impl == GC_GEMM_CLBLAST && !c->clb.set; }
 
+/* A finalist's re-timing, pending in the record while it runs: a finalist that hangs or
+ * crashes now is blamed like any candidate (and the shape's search resumes without it). */
+static gc_status retime(struct search *s, const struct gc_gemm_config *cfg, double *median, double *min)
+{
+    gc_status st = mark(s, cfg, GC_TUNE_PENDING, 0);
+    if (st == GC_OK) st = watched_time(s, cfg, FIRST_SAMPLES, median, min);
+    int i = gc__tune_record_find(s->rec, &s->shape, cfg);
+    if (i >= 0 && s->rec->e[i].outcome == GC_TUNE_PENDING) s->rec->e[i] = s->rec->e[--s->rec->n];
+    return st;
+}
+
 /* The best 3, the default, and CLBlast's defaults and best set when measured, re-timed in
  * interleaved rounds (noise hits all alike): the median of the rounds' medians decides.
  * Index 0 of *fin is the default. */
@@ -343,7 +442,7 @@ static gc_status finals(struct search *s, struct cand *fin, int *n_fin)
     for (int r = 0; r < FINAL_ROUNDS; r++)
         for (int i = 0; i < n; i++) {
             double m1;
-            gc_status st = gc__tune_bench_time(&s->b, &fin[i].cfg, FIRST_SAMPLES, &med[r][i], &m1);
+            gc_status st = retime(s, &fin[i].cfg, &med[r][i], &m1);
             if (st != GC_OK) return st;
             if (m1 < mn[i]) mn[i] = m1;
         }
@@ -460,6 +559,7 @@ gc_status gc__tune_gemm_shape(struct gc_device *dev, const struct gc_gemm_desc *
     if (!s) return gc_error(GC_NOMEM, "tune: out of host memory");
     *s = (struct search){.dev = dev, .rec = rec, .path = path, .opt = opt, .rng = opt->seed | 1};
     gc__tune_shape_of(d, &s->shape);
+    gc__tune_shape_str(&s->shape, s->shape_str, sizeof s->shape_str);
     gc__tune_layout_of(d, &s->layout);
     int have = gc__tune_record_best(rec, &s->shape);
     gc_status st = GC_OK;

@@ -14,10 +14,13 @@
 #include "gancl/cyclegan.h"
 #include "gancl/gan.h"
 #include "tune/tune_impl.h"
+#include "tune/watchdog.h"
 
 #define STEP_PAIRS 5       /* timed steps each way, interleaved, after 2 warm-ups */
 #define CLBLAST_BUILD_S 150 /* CLBlast's slowest build on PoCL (spec/cpu-kernels.md) */
 #define OP_SHARE 0.15       /* of the budget, at most, for the non-GEMM kernels */
+#define HANG_STEPS 100     /* a step this many times the collected step's time is taken as hung */
+#define WARM_UP_S 300      /* added for a warm-up step: it may build the tuned configs' kernels */
 
 static const char *const all_models[] = {"dcgan32", "wgan32", "wgangp32", "cyclegan64", "cyclegan128"};
 
@@ -151,7 +154,8 @@ static gc_status collect(struct gc_device *dev, const char *name, struct gc_gemm
 }
 
 /* The device's own record (or a new one); a candidate left pending by a tune that died
- * was what killed it: recorded as crashed, never run again. */
+ * was what killed it: recorded as crashed (or hung, when the watchdog killed it), never run
+ * again. */
 static gc_status open_record(struct gc_device *dev, char *path, size_t size, struct gc_tune_record *r)
 {
     gc_status s = gc_tune_record_path(&dev->info, path, size);
@@ -172,24 +176,39 @@ static gc_status open_record(struct gc_device *dev, char *path, size_t size, str
     memcpy(r->key, fresh.key, sizeof r->key);
     memcpy(r->driver, fresh.driver, sizeof r->driver);
     memcpy(r->platform_version, fresh.platform_version, sizeof r->platform_version);
-    for (int i = 0; i < r->n; i++)
-        if (r->e[i].outcome == GC_TUNE_PENDING) r->e[i].outcome = GC_TUNE_CRASHED;
+    gc__tune_blame_pending(r);
     return gc__tune_record_save(path, r);
 }
 
-/* Median step time of the model with the defaults and with the record, interleaved. */
-static gc_status time_steps(struct gc_device *dev, const char *name, double *def_s, double *tuned_s)
+/* One step armed under the watchdog: a warm-up may build the tuned configs' kernels. */
+static gc_status watched_step(struct gc_device *dev, struct model *m, const char *name, double step_s,
+                              bool warm_up, double *sec)
+{
+    char label[64];
+    snprintf(label, sizeof label, "the %s training step (timing)", name);
+    double t = HANG_STEPS * step_s;
+    if (t < gc__tune_watch_floor()) t = gc__tune_watch_floor();
+    gc__tune_watch_arm(t + (warm_up ? WARM_UP_S : 0), false, label);
+    gc_status s = model_step(dev, m, sec);
+    gc__tune_watch_disarm();
+    return s;
+}
+
+/* Median step time of the model with the defaults and with the record, interleaved; step_s:
+ * a step's time when the shapes were collected (paces the watchdog). */
+static gc_status time_steps(struct gc_device *dev, const char *name, double step_s, double *def_s,
+                            double *tuned_s)
 {
     struct model m;
     gc_status s = model_build(dev, name, &m);
     double t[2][STEP_PAIRS] = {{0}}, x;
     for (int i = 0; i < 2 && s == GC_OK; i++) {
         gc__tune_set_enabled(dev, i == 1);
-        s = model_step(dev, &m, &x);
+        s = watched_step(dev, &m, name, step_s, true, &x);
     }
     for (int i = 0; i < 2 * STEP_PAIRS && s == GC_OK; i++) {
         gc__tune_set_enabled(dev, i % 2 == 1);
-        s = model_step(dev, &m, &t[i % 2][i / 2]);
+        s = watched_step(dev, &m, name, step_s, false, &t[i % 2][i / 2]);
     }
     gc__tune_set_enabled(dev, true);
     model_free(&m);
@@ -288,7 +307,9 @@ static gc_status tune_shapes(struct gc_device *dev, const struct gc_tune_options
 gc_status gc_tune_run(struct gc_device *dev, const struct gc_tune_options *o,
                       struct gc_tune_result *out)
 {
-    double t0 = gc__tune_clock(), budget = o->budget_s > 0 ? o->budget_s : 600;
+    /* Under the watchdog a restarted process has what is left of the whole tune's budget. */
+    double t0 = gc__tune_watch_started() >= 0 ? gc__tune_watch_started() : gc__tune_clock();
+    double budget = o->budget_s > 0 ? o->budget_s : 600;
     memset(out, 0, sizeof *out);
     const char *const *models = o->model ? &o->model : all_models;
     int n_models = o->model ? 1 : (int)(sizeof all_models / sizeof all_models[0]);
@@ -296,14 +317,14 @@ gc_status gc_tune_run(struct gc_device *dev, const struct gc_tune_options *o,
     struct gc_gemm_desc *d = NULL;
     struct gc_tune_op *ops = NULL;
     int n = 0, n_ops = 0;
-    double step_sum = 0, step_s;
+    double step_sum = 0, step_s[8] = {0};
     gc_status s = open_record(dev, out->record_path, sizeof out->record_path, &rec);
-    for (int i = 0; i < n_models && s == GC_OK; i++) {
-        s = collect(dev, models[i], &d, &n, &ops, &n_ops, &step_s);
-        step_sum += step_s;
+    for (int i = 0; i < n_models && i < 8 && s == GC_OK; i++) {
+        s = collect(dev, models[i], &d, &n, &ops, &n_ops, &step_s[i]);
+        step_sum += step_s[i];
         if (s == GC_OK)
             say(o, "%s: %d distinct GEMM shapes, %d kernel shapes so far (a step: %.3f s)",
-                models[i], n, n_ops, step_s);
+                models[i], n, n_ops, step_s[i]);
     }
     /* A row per kernel use and per shape, and CLBlast's own row beside it where measured. */
     out->rows = s == GC_OK ? gc_calloc((size_t)(2 * n + n_ops + 1), sizeof *out->rows) : NULL;
@@ -323,7 +344,7 @@ gc_status gc_tune_run(struct gc_device *dev, const struct gc_tune_options *o,
     }
     for (int i = 0; s == GC_OK && o->step_timing && i < n_models && i < 8; i++) {
         snprintf(out->steps[i].model, sizeof out->steps[i].model, "%s", models[i]);
-        s = time_steps(dev, models[i], &out->steps[i].default_s, &out->steps[i].tuned_s);
+        s = time_steps(dev, models[i], step_s[i], &out->steps[i].default_s, &out->steps[i].tuned_s);
         if (s == GC_OK) out->n_steps++;
     }
     gc__tune_record_free(&rec);

@@ -35,6 +35,7 @@ enum gc_tune_outcome {
     GC_TUNE_BUILD_FAILED, /* the kernel variant does not compile */
     GC_TUNE_FAILED,       /* enqueue / run failed (CL or CLBlast error) */
     GC_TUNE_CRASHED,      /* was running when an earlier tune died: never again */
+    GC_TUNE_HUNG,         /* outlived its watchdog deadline (gc_tune_supervise): never again */
     GC_TUNE_PENDING,      /* being measured right now (a crash leaves it so) */
     GC_TUNE_OUTCOME_COUNT
 };
@@ -134,6 +135,9 @@ void gc__tune_set_enabled(struct gc_device *dev, bool on);
 /* Test hook: called on every candidate's output (c: the full C buffer, n floats) before it
  * is compared with the reference, so a test can make a chosen candidate wrong. */
 extern void (*gc__tune_test_corrupt)(const struct gc_gemm_config *cfg, float *c, size_t n);
+/* Test hook: called before every candidate's verification run (its program built), so a test
+ * can make a chosen candidate hang or crash the process. */
+extern void (*gc__tune_test_before_verify)(const struct gc_gemm_config *cfg);
 /* Test counter: candidates measured (verified and timed) since the process started. */
 extern int64_t gc__tune_evals_total;
 

@@ -92,4 +92,35 @@ gc_status gc_tune_run(struct gc_device *dev, const struct gc_tune_options *o,
                       struct gc_tune_result *out);
 void gc_tune_result_free(struct gc_tune_result *r);
 
+/* Supervision of a tune by a watchdog process. A candidate can hang the process (a kernel that
+ * never finishes, a driver deadlock) or kill it (a driver crash); OpenCL drivers are not
+ * fork-safe, so the tune runs in a child forked before any OpenCL call. The child tells the
+ * parent through a socket how long each blocking phase may take (a candidate's build: at least
+ * 300 s; its verification run and timing: at least floor_s, more for slow shapes); the parent
+ * SIGKILLs a child that overruns, and starts a new child that resumes from the record, where
+ * the candidate being measured is recorded "hung" (overran) or "crashed" (died of a signal)
+ * and never run again. */
+struct gc_tune_watchdog {
+    double floor_s;   /* shortest deadline of a candidate's run or timing (default 30) */
+    int max_restarts; /* children started after the first at most (default 16) */
+    void (*say)(const char *line, void *user); /* one line per restart; may be NULL */
+    void *user;
+};
+
+struct gc_tune_supervision {
+    bool child;    /* true: this is a tuning process — tune (gc_tune_run), then exit */
+    int restarts;  /* children started before this one (the child: 0 for the first) */
+    int exit_code; /* the parent: the last child's exit status (128 + signal when stopped by
+                    * SIGINT, SIGTERM, SIGHUP or SIGQUIT) */
+};
+
+/* Call before any OpenCL call. Returns in every child with sup->child set (GC_OK), and in the
+ * parent once a child exits by itself (GC_OK) or supervision gives up: GC_LIMIT when the
+ * restarts are used up or something other than a candidate hung (the closing step timing),
+ * GC_CL when the child died of a signal while no candidate was running — restarting would
+ * repeat it. The parent touches no device; it ignores SIGINT while a child runs (the child
+ * handles Ctrl-C), and starts no new child after one. Children share the tune's wall-clock
+ * start: a restarted gc_tune_run gets what is left of the budget. GC_IO when fork fails. */
+gc_status gc_tune_supervise(const struct gc_tune_watchdog *w, struct gc_tune_supervision *sup);
+
 #endif
