@@ -142,10 +142,12 @@ static double build_deadline(void)
     return max2(max2(BUILD_FLOOR_S, 3 * longest_build_s), gc__tune_watch_floor());
 }
 
-/* `calls` calls of a candidate HANG_FACTOR times slower than the default (before the default
- * is measured, a call of MIN_CALL_S: the floor decides). */
+/* `calls` calls of a candidate HANG_FACTOR times slower than the default. The default itself
+ * (its time unknown) gets a build's deadline: a default wrongly taken as hung would leave the
+ * shape without a baseline in every later tune. */
 static double run_deadline(const struct search *s, int calls)
 {
+    if (s->def_s <= 0) return build_deadline();
     return max2(gc__tune_watch_floor(), HANG_FACTOR * calls * max2(s->def_s, MIN_CALL_S));
 }
 
@@ -423,7 +425,12 @@ static gc_status finals(struct search *s, struct cand *fin, int *n_fin)
     int n = 0;
     for (int i = 0; i < s->n_seen; i++)
         if (gc__tune_config_eq(&s->seen[i].cfg, &s->def)) fin[n++] = s->seen[i];
-    if (n == 0) return gc_error(GC_FORMAT, "tune: the default GEMM config failed verification");
+    if (n == 0) {
+        int i = gc__tune_record_find(s->rec, &s->shape, &s->def);
+        return gc_error(GC_FORMAT, "tune: the default GEMM config of %s failed verification (%s)%s",
+                        s->shape_str, i >= 0 ? gc__tune_outcome_name(s->rec->e[i].outcome) : "skipped",
+                        i >= 0 ? "; remove its entry from the record to measure it again" : "");
+    }
     struct cand pool[MAX_SEEN];
     int np = 0;
     for (int i = 0; i < s->n_seen; i++)
@@ -587,6 +594,8 @@ gc_status gc__tune_gemm_shape(struct gc_device *dev, const struct gc_gemm_desc *
             if (st == GC_OK) st = gc_error(GC_INTERRUPTED, "tune: interrupted");
         }
         if (st == GC_OK) st = finish(s, row, clb_row);
+        if (st != GC_OK && st != GC_INTERRUPTED)
+            gc__tune_record_save(path, rec); /* the last correct candidate's pending mark gone */
         gc__tune_bench_destroy(&s->b);
     }
     gc_free(s);
