@@ -18,7 +18,8 @@
 struct tune_args {
     const char *device, *out, *import;
     struct gc_tune_options o;
-    bool tune; /* false: only --out / --import */
+    bool tune;       /* false: only --out / --import */
+    double watchdog; /* the watchdog's floor, s; 0: --no-watchdog (in-process, unsupervised) */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -57,6 +58,12 @@ static void usage(FILE *f)
             "                   parameter sets (one program build each); only = CLBlast's sets\n"
             "                   alone beside the default\n"
             "  --no-step        skip timing the training step untuned vs tuned at the end\n"
+            "  --watchdog SEC   the tune runs in a child process; a candidate whose run or\n"
+            "                   timing takes longer than max(SEC, 100x the default's time of\n"
+            "                   the shape) (its build: 300 s) is killed with it, recorded as\n"
+            "                   hung and never run again, and a new child resumes; one that\n"
+            "                   crashes the child is recorded as crashed (default 30)\n"
+            "  --no-watchdog    tune in this process, unsupervised\n"
             "  --out FILE       also copy the device's record to FILE\n"
             "  --import FILE    merge a record from another machine first (without --model:\n"
             "                   only import)\n"
@@ -75,15 +82,17 @@ static bool parse_num(const char *s, double lo, double hi, double *out)
 
 static int parse_args(int argc, char **argv, struct tune_args *a)
 {
-    enum { O_DEVICE = 256, O_MODEL, O_BUDGET, O_EVALS, O_CLBLAST, O_NOSTEP, O_OUT, O_IMPORT, O_VERBOSE, O_HELP };
+    enum { O_DEVICE = 256, O_MODEL, O_BUDGET, O_EVALS, O_CLBLAST, O_NOSTEP, O_OUT, O_IMPORT, O_VERBOSE, O_HELP,
+           O_WATCHDOG, O_NOWATCHDOG };
     static const struct option lo[] = {
         {"device", required_argument, NULL, O_DEVICE}, {"model", required_argument, NULL, O_MODEL},
         {"budget", required_argument, NULL, O_BUDGET}, {"max-evals", required_argument, NULL, O_EVALS},
         {"clblast", required_argument, NULL, O_CLBLAST}, {"no-step", no_argument, NULL, O_NOSTEP},
         {"out", required_argument, NULL, O_OUT},       {"import", required_argument, NULL, O_IMPORT},
         {"verbose", no_argument, NULL, O_VERBOSE},     {"help", no_argument, NULL, O_HELP},
+        {"watchdog", required_argument, NULL, O_WATCHDOG}, {"no-watchdog", no_argument, NULL, O_NOWATCHDOG},
         {NULL, 0, NULL, 0}};
-    *a = (struct tune_args){.o = {.budget_s = 600, .clblast = -1, .step_timing = true}};
+    *a = (struct tune_args){.o = {.budget_s = 600, .clblast = -1, .step_timing = true}, .watchdog = 30};
     bool model = false, only_io = false;
     int c;
     optind = 1;
@@ -103,6 +112,8 @@ static int parse_args(int argc, char **argv, struct tune_args *a)
         case O_OUT: a->out = optarg; break;
         case O_IMPORT: a->import = optarg, only_io = true; break;
         case O_VERBOSE: a->o.user = (void *)1; break;
+        case O_WATCHDOG: ok = parse_num(optarg, 0.1, 1e6, &a->watchdog); break;
+        case O_NOWATCHDOG: a->watchdog = 0; break;
         case O_HELP: usage(stdout); return HELP_SHOWN;
         default: usage(stderr); return GC_EXIT_USAGE;
         }
@@ -150,11 +161,12 @@ static void report(const struct gc_tune_result *r)
            r->elapsed_s, r->op_s);
 }
 
-static gc_status run(struct tune_args *a, struct gc_device *dev)
+/* restarts: tuning processes that ran before this one (the watchdog's); the import was done. */
+static gc_status run(struct tune_args *a, struct gc_device *dev, int restarts)
 {
     const struct gc_device_info *info = gc_device_get_info(dev);
     gc_status s = GC_OK;
-    if (a->import) {
+    if (a->import && restarts == 0) {
         int n = 0;
         s = gc_tune_import(info, a->import, &n);
         if (s == GC_OK) fprintf(stderr, "gan-cl: imported %d entries from %s\n", n, a->import);
@@ -176,18 +188,40 @@ static gc_status run(struct tune_args *a, struct gc_device *dev)
     return s;
 }
 
+static void watchdog_say(const char *line, void *user)
+{
+    (void)user;
+    fprintf(stderr, "gan-cl tune: %s\n", line);
+}
+
+/* With the watchdog, the parent waits here for the tuning processes (it opens no device:
+ * drivers are not fork-safe) and returns their exit status; each child returns true and tunes. */
+static bool supervised(const struct tune_args *a, int *rc, int *restarts)
+{
+    *restarts = 0;
+    if (!a->tune || a->watchdog <= 0) return true;
+    struct gc_tune_watchdog w = {.floor_s = a->watchdog, .say = watchdog_say};
+    struct gc_tune_supervision sup;
+    gc_status s = gc_tune_supervise(&w, &sup);
+    if (s != GC_OK) *rc = gc_app_fail(s);
+    else *rc = sup.exit_code;
+    *restarts = sup.restarts;
+    return s == GC_OK && sup.child;
+}
+
 int gc_cmd_tune(int argc, char **argv)
 {
     struct tune_args a;
-    int rc = parse_args(argc, argv, &a);
+    int rc = parse_args(argc, argv, &a), restarts;
     if (rc != GC_EXIT_OK) return rc == HELP_SHOWN ? GC_EXIT_OK : rc;
+    if (!supervised(&a, &rc, &restarts)) return rc;
     struct gc_device *dev = NULL;
     char note[512] = "";
     gc_status s = gc_device_open(a.device, NULL, &dev, note, sizeof note);
     if (s != GC_OK) return gc_app_fail(s);
     if (*note) fprintf(stderr, "gan-cl: %s\n", note);
     signal(SIGINT, on_sigint);
-    s = run(&a, dev);
+    s = run(&a, dev, restarts);
     signal(SIGINT, SIG_DFL);
     gc_tune_unload(dev);
     gc_device_destroy(dev);
