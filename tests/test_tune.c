@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The tuner (host/tune): a wrong candidate is rejected, recorded and never run again; an
- * interrupted tune resumes without re-measuring finished shapes; the record round-trips
+/* The tuner (host/tune): a wrong candidate is rejected, recorded and never run again; a hung
+ * one is not run on shapes that share its program; an interrupted tune resumes without
+ * re-measuring finished shapes; the record round-trips
  * through its file and the lookup's fallback chain (own device -> same device, other driver
  * -> same vendor and type -> defaults); a changed kernel source invalidates an entry.
  * CLBlast's own parameter sets: the validity rules, a wrong set rejected and recorded and
@@ -173,6 +174,53 @@ static void test_interrupted_tune_resumes(void **state)
     assert_int_equal(corrupt_calls, 2);
     gc__tune_test_corrupt = NULL;
     gc__tune_record_free(&again);
+}
+
+static int pick_at, picked_calls;
+static bool have_pick;
+static struct gc_gemm_config picked;
+
+/* Test hook: the pick_at-th candidate verified becomes `picked`; counts its verifications. */
+static void pick(const struct gc_gemm_config *cfg, float *c, size_t n)
+{
+    (void)c, (void)n;
+    if (++corrupt_calls == pick_at) picked = *cfg, have_pick = true;
+    if (have_pick && gc__tune_config_eq(cfg, &picked)) ++picked_calls;
+}
+
+/* A config recorded hung (or crashed) on one shape is not run on another shape with the same
+ * transposes (the same program, search.c's rejected_before); with other transposes it is. */
+static void test_hung_config_not_retried(void **state)
+{
+    (void)state;
+    struct gc_tune_record r;
+    char path[1024];
+    fresh_record(&r, path, sizeof path);
+    struct gc_gemm_desc a = odd_shape(37), b = odd_shape(45), c = odd_shape(53);
+    c.tb = false, c.ldb = 29; /* B (k, n) */
+    struct gc_tune_search opt = search_opts(3);
+    struct gc_tune_row row;
+    gc__tune_test_corrupt = pick;
+    corrupt_calls = 0, pick_at = 2, have_pick = false, stop = 0;
+    gc_assert_ok(gc__tune_gemm_shape(dev, &b, &r, path, &opt, &row, NULL)); /* picks the 2nd */
+    assert_true(have_pick);
+    gc__tune_record_free(&r);
+
+    fresh_record(&r, path, sizeof path);
+    struct gc_tune_entry e = {.kernel = "gemm", .outcome = GC_TUNE_HUNG, .cfg = picked,
+                              .source_hash = gc__tune_source_hash(picked.impl)};
+    gc__tune_shape_of(&a, &e.shape);
+    gc_assert_ok(gc__tune_record_add(&r, &e));
+    picked_calls = 0;
+    opt = search_opts(3);
+    gc_assert_ok(gc__tune_gemm_shape(dev, &b, &r, path, &opt, &row, NULL));
+    assert_int_equal(picked_calls, 0);
+    assert_int_equal(row.evals, 3); /* the search went on without it */
+    opt = search_opts(3);
+    gc_assert_ok(gc__tune_gemm_shape(dev, &c, &r, path, &opt, &row, NULL));
+    assert_int_equal(picked_calls, 1);
+    gc__tune_test_corrupt = NULL;
+    gc__tune_record_free(&r);
 }
 
 /* A BEST entry for shape d with a config other than the default (gemm_cpu 12x32 on CPUs,
@@ -531,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_stale_source_hash_invalidates),
         cmocka_unit_test(test_wrong_candidate_rejected),
         cmocka_unit_test(test_interrupted_tune_resumes),
+        cmocka_unit_test(test_hung_config_not_retried),
         cmocka_unit_test(test_clblast_rules),
         cmocka_unit_test(test_clblast_budget),
         cmocka_unit_test(test_wrong_clblast_set_rejected),
