@@ -109,12 +109,13 @@ static void heard(struct watched *c, const struct gc__tune_watch_msg *m)
     c->label[sizeof c->label - 1] = '\0';
 }
 
-/* Milliseconds until the armed deadline (-1: none armed, wait for the next heartbeat). */
+/* Milliseconds to wait for a heartbeat: none armed, until one comes (-1); else until the
+ * deadline, in slices of a second at most (see watch). */
 static int wait_ms(const struct watched *c)
 {
     if (!c->armed) return -1;
     double left = ceil((c->deadline - gc__tune_clock()) * 1e3);
-    return left <= 0 ? 0 : left > 1e9 ? 1000000000 : (int)left;
+    return left <= 0 ? 0 : left > 1000 ? 1000 : (int)left;
 }
 
 static int reap(pid_t pid)
@@ -136,7 +137,12 @@ static enum end watch(struct watched *c, int *info)
             return END_HUNG;
         }
         struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        double t0 = gc__tune_clock();
         int r = poll(&p, 1, ms);
+        /* A slice far longer than asked: this process was stopped (Ctrl-Z stops the child
+         * too), and that time is not the candidate's. */
+        double late = gc__tune_clock() - t0 - ms * 1e-3;
+        if (c->armed && ms > 0 && late > 1) c->deadline += late;
         if (r <= 0) continue; /* deadline reached, or a signal (Ctrl-C: the child handles it) */
         struct gc__tune_watch_msg m;
         ssize_t n = recv(c->fd, &m, sizeof m, 0);
@@ -194,22 +200,25 @@ gc_status gc_tune_supervise(const struct gc_tune_watchdog *w, struct gc_tune_sup
     memset(sup, 0, sizeof *sup);
     double started = gc__tune_clock();
     enum gc_tune_outcome blame = GC_TUNE_CRASHED; /* of an earlier tune's leftovers */
-    struct sigaction ign = {.sa_handler = on_parent_sigint}, old_int;
-    sigemptyset(&ign.sa_mask);
+    struct sigaction on_int = {.sa_handler = on_parent_sigint}, old_int;
+    sigemptyset(&on_int.sa_mask);
     parent_interrupted = 0;
-    sigaction(SIGINT, &ign, &old_int);
+    sigaction(SIGINT, &on_int, &old_int);
     gc_status s = GC_OK;
-    for (bool again = true; again && s == GC_OK; sup->restarts++) {
+    for (;;) {
         struct watched c;
         s = spawn(&c, &old_int, w, started, blame, &sup->child);
-        if (s != GC_OK || sup->child) return s;
+        if (sup->child) return GC_OK;
+        if (s != GC_OK) break;
         int info = 0;
         enum end how = watch(&c, &info);
         close(c.fd);
         blame = how == END_HUNG ? GC_TUNE_HUNG : GC_TUNE_CRASHED;
+        bool again;
         s = judge(w, &c, how, info, sup->restarts, sup, &again);
+        if (s != GC_OK || !again) break;
+        sup->restarts++;
     }
-    sup->restarts--;
     sigaction(SIGINT, &old_int, NULL);
     return s;
 }
