@@ -3,7 +3,8 @@
  * that hangs is killed with its process after the deadline, recorded "hung", and a new process
  * resumes the tune to a BEST entry without running it again; one that crashes the process is
  * recorded "crashed" the same way; a hang or death outside any candidate, or too many, ends
- * supervision with one error; a child's exit status comes back.
+ * supervision with one error; a child's exit status comes back; time the supervisor spent
+ * stopped (Ctrl-Z) does not count against a deadline.
  *
  * This executable never touches OpenCL itself: drivers are not fork-safe, so every device is
  * opened in a supervised child (which then _exits, never returning into cmocka). The children
@@ -223,6 +224,28 @@ static void crash_candidate(void)
     crash();
 }
 
+/* Stops the supervisor (as Ctrl-Z stops the whole job) for 2 s during a 2.5 s phase that
+ * then goes on 1 s more: the stopped time is not the candidate's. */
+static void stopped_supervisor(void)
+{
+    gc__tune_watch_arm(2.5, true, "candidate stopped");
+    sleep(1);
+    kill(getppid(), SIGSTOP);
+    sleep(2);
+    kill(getppid(), SIGCONT);
+    sleep(1);
+    gc__tune_watch_disarm();
+}
+
+static void test_stopped_time_not_counted(void **state)
+{
+    (void)state;
+    struct gc_tune_supervision sup;
+    gc_assert_ok(supervise_child(1, stopped_supervisor, &sup));
+    assert_int_equal(sup.restarts, 0);
+    assert_int_equal(sup.exit_code, 0);
+}
+
 static void test_supervision_ends(void **state)
 {
     (void)state;
@@ -251,6 +274,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_supervision_ends),
+        cmocka_unit_test(test_stopped_time_not_counted),
         cmocka_unit_test(test_hung_candidate_killed_and_skipped),
         cmocka_unit_test(test_crashing_candidate_recorded),
     };
