@@ -167,6 +167,14 @@ enum gc_tune_outcome gc__tune_bench_build(struct gc_tune_bench *b, const struct 
     cl_kernel k;
     const char *name = cfg->impl == GC_GEMM_OWN_CPU ? "gemm_cpu" : "gemm_tiled";
     gc_status s = gc__kernel_get(b->dev, "gemm", opts, name, &k);
+    if (s == GC_CL_BUILD) return GC_TUNE_BUILD_FAILED;
+    /* PoCL and rusticl compile a kernel for the device at its first launch (seconds on
+     * llvmpipe): a 1x1x1 product of the same kernel (same work-group size) does that here,
+     * so the verification run that follows is a run only. C is uploaded afresh there. */
+    struct gc_gemm_desc one = {.ta = b->d.ta, .tb = b->d.tb, .m = 1, .n = 1, .k = 1, .lda = 1, .ldb = 1,
+                               .ldc = 1, .batch = 1, .alpha = 1, .beta = 0};
+    if (s == GC_OK) s = gc__gemm(b->dev, &one, b->a, 0, b->b, 0, b->c, 0, cfg);
+    if (s == GC_OK && clFinish(b->dev->queue) != CL_SUCCESS) s = GC_CL;
     return s == GC_OK ? GC_TUNE_BEST : s == GC_CL_BUILD ? GC_TUNE_BUILD_FAILED : GC_TUNE_FAILED;
 }
 

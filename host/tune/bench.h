@@ -20,8 +20,9 @@ struct gc_tune_bench {
 gc_status gc__tune_bench_create(struct gc_device *dev, const struct gc_gemm_desc *d,
                                 struct gc_tune_bench *b);
 void gc__tune_bench_destroy(struct gc_tune_bench *b);
-/* Builds the program of cfg's own kernel (nothing for CLBlast, which builds in its first call),
- * so that its build and its first run can be watched apart: GC_TUNE_BEST (= built),
+/* Builds the program of cfg's own kernel and launches it once on a 1x1x1 product (drivers
+ * that compile at the first launch do it then); nothing for CLBlast, which builds in its first
+ * call. So a build and the verification run can be watched apart: GC_TUNE_BEST (= built),
  * _BUILD_FAILED or _FAILED. */
 enum gc_tune_outcome gc__tune_bench_build(struct gc_tune_bench *b, const struct gc_gemm_config *cfg);
 /* Runs cfg once on fresh C and checks it: GC_TUNE_BEST (= correct), _WRONG, _BUILD_FAILED

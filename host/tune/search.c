@@ -18,9 +18,10 @@
  * switch cost (twice: in and back out) is added to its time when the winner is chosen.
  *
  * Under `gan-cl tune`'s watchdog (watchdog.h) each blocking phase of a candidate is armed with
- * a deadline: its build at least BUILD_FLOOR_S (3x the longest build so far when longer), its
- * verification run and its timing HANG_FACTOR x the default's time of the shape, the floor at
- * least (the verification also 3x the longest so far: drivers compile at the first launch). A
+ * a deadline: its build (and first launch, where drivers compile) at least BUILD_FLOOR_S (3x
+ * the longest build so far when longer), its verification run and its timing HANG_FACTOR x the
+ * default's time of the shape, the floor at least (the verification also 3x the longest so
+ * far), the default itself a build's deadline (its time is the unit). A
  * candidate that overruns is killed with the process and recorded as hung by the next one; the
  * finalists' re-timing is armed and marked pending the same way. */
 #include <math.h>
@@ -43,8 +44,9 @@
 #define MIN_CALL_S 3e-3   /* bench.c's timed sample: a call counts at least this long */
 
 int64_t gc__tune_evals_total;
-/* Of this process: pace the next deadlines. A verification run is a config's first launch,
- * where PoCL and rusticl compile the kernel for the launch (its work-group function). */
+/* Of this process: pace the next deadlines. The build phase includes the kernel's first
+ * launch, where PoCL and rusticl compile it (bench.c); the verification's 3x longest_verify_s
+ * is insurance should a driver compile again for the real shape. */
 static double longest_build_s, longest_verify_s;
 
 struct cand {
