@@ -140,9 +140,9 @@ static enum end watch(struct watched *c, int *info)
         double t0 = gc__tune_clock();
         int r = poll(&p, 1, ms);
         /* A slice far longer than asked: this process was stopped (Ctrl-Z stops the child
-         * too), and that time is not the candidate's. */
-        double late = gc__tune_clock() - t0 - ms * 1e-3;
-        if (c->armed && ms > 0 && late > 1) c->deadline += late;
+         * too) for up to the whole slice, and that time is not the candidate's. */
+        double took = gc__tune_clock() - t0;
+        if (c->armed && ms > 0 && took > ms * 1e-3 + 0.5) c->deadline += took;
         if (r <= 0) continue; /* deadline reached, or a signal (Ctrl-C: the child handles it) */
         struct gc__tune_watch_msg m;
         ssize_t n = recv(c->fd, &m, sizeof m, 0);
