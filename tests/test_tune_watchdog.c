@@ -9,8 +9,8 @@
  * This executable never touches OpenCL itself: drivers are not fork-safe, so every device is
  * opened in a supervised child (which then _exits, never returning into cmocka). The children
  * share the hook's state with the test through a MAP_SHARED file mapping. Records go to a
- * temporary $XDG_CACHE_HOME whose gan-cl/programs and pocl/ link to the real caches (the
- * candidates' kernels are the ones test_tune builds). */
+ * temporary $XDG_CACHE_HOME whose gan-cl/programs, pocl/ and mesa_shader_cache/ link to the
+ * real caches (the candidates' kernels are the ones test_tune builds). */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -62,9 +62,14 @@ static int setup(void **state)
     link_cache(real, link_path);
     *strrchr(real, '/') = '\0';
     *strrchr(real, '/') = '\0';
-    strcat(real, "/pocl"); /* PoCL compiles a kernel at its first launch: keep that warm too */
-    snprintf(link_path, sizeof link_path, "%s/pocl", tmp_root);
-    link_cache(real, link_path);
+    /* PoCL and rusticl (Mesa) compile a kernel at its first launch: keep their caches warm too. */
+    static const char *const drivers[] = {"pocl", "mesa_shader_cache"};
+    size_t root_len = strlen(real);
+    for (int i = 0; i < 2; i++) {
+        snprintf(real + root_len, sizeof real - root_len, "/%s", drivers[i]);
+        snprintf(link_path, sizeof link_path, "%s/%s", tmp_root, drivers[i]);
+        link_cache(real, link_path);
+    }
     setenv("XDG_CACHE_HOME", tmp_root, 1);
     snprintf(record, sizeof record, "%s/record.json", tmp_root);
     char map_path[512];
@@ -113,7 +118,10 @@ static int child_tune(void)
     gc__tune_test_before_verify = before_verify;
     struct gc_device *dev;
     char note[256];
-    if (gc_device_open(getenv("GANCL_TEST_DEVICE"), NULL, &dev, note, sizeof note) != GC_OK) return 3;
+    if (gc_device_open(getenv("GANCL_TEST_DEVICE"), NULL, &dev, note, sizeof note) != GC_OK) {
+        fprintf(stderr, "child: %s\n", gc_last_error());
+        return 3;
+    }
     struct gc_tune_record r;
     gc_status s = gc__tune_record_load(record, &r);
     if (s == GC_NOT_FOUND) {
@@ -135,6 +143,7 @@ static void keep_line(const char *line, void *user)
 {
     (void)user;
     snprintf(said, sizeof said, "%s", line);
+    printf("# supervisor: %s\n", line);
 }
 
 static struct gc_tune_watchdog watchdog(int max_restarts)
