@@ -18,8 +18,8 @@
  * switch cost (twice: in and back out) is added to its time when the winner is chosen.
  *
  * Under `gan-cl tune`'s watchdog (watchdog.h) each blocking phase of a candidate is armed with
- * a deadline: its build (and first launch, where drivers compile) at least BUILD_FLOOR_S (3x
- * the longest build so far when longer), its verification run and its timing HANG_FACTOR x the
+ * a deadline: its build (and first launch, where drivers compile) at least 300 s (3x the
+ * longest build so far when longer), its verification run and its timing 100x the
  * default's time of the shape, the floor at least (the verification also 3x the longest so
  * far), the default itself a build's deadline (its time is the unit). A
  * candidate that overruns is killed with the process and recorded as hung by the next one; the
@@ -39,15 +39,13 @@
 #define CLB_BUILD_GPU_S 5
 #define MAX_SEEN 512
 #define MAX_ACCUMULATORS 32 /* MR * NR / VW: beyond the register file compile time explodes */
-#define BUILD_FLOOR_S 300 /* a build's deadline at least: CLBlast's take up to 150 s on PoCL */
-#define HANG_FACTOR 100   /* a run this many times the default's time is taken as hung */
 #define MIN_CALL_S 3e-3   /* bench.c's timed sample: a call counts at least this long */
 
 int64_t gc__tune_evals_total;
 /* Of this process: pace the next deadlines. The build phase includes the kernel's first
  * launch, where PoCL and rusticl compile it (bench.c); the verification's 3x longest_verify_s
  * is insurance should a driver compile again for the real shape. */
-static double longest_build_s, longest_verify_s;
+static double longest_verify_s;
 
 struct cand {
     struct gc_gemm_config cfg;
@@ -139,29 +137,20 @@ static gc_status mark(struct search *s, const struct gc_gemm_config *cfg, enum g
 
 static double max2(double a, double b) { return a > b ? a : b; }
 
-static double build_deadline(void)
-{
-    return max2(max2(BUILD_FLOOR_S, 3 * longest_build_s), gc__tune_watch_floor());
-}
-
-/* `calls` calls of a candidate HANG_FACTOR times slower than the default. The default itself
- * (its time unknown) gets a build's deadline: a default wrongly taken as hung would leave the
- * shape without a baseline in every later tune. */
+/* `calls` calls of a candidate GC_TUNE_HANG_FACTOR times slower than the default. The default
+ * itself (its time unknown) gets a build's deadline: a default wrongly taken as hung would leave
+ * the shape without a baseline in every later tune. */
 static double run_deadline(const struct search *s, int calls)
 {
-    if (s->def_s <= 0) return build_deadline();
-    return max2(gc__tune_watch_floor(), HANG_FACTOR * calls * max2(s->def_s, MIN_CALL_S));
+    if (s->def_s <= 0) return gc__tune_watch_build_s();
+    return gc__tune_watch_run_s(calls * max2(s->def_s, MIN_CALL_S));
 }
 
 static double verify_deadline(const struct search *s, const struct gc_gemm_config *cfg)
 {
     double t = max2(run_deadline(s, 1), 3 * longest_verify_s);
-    return cfg->impl == GC_GEMM_CLBLAST ? t + build_deadline() : t; /* CLBlast builds in its first call */
-}
-
-static void note(double *longest, double t0)
-{
-    *longest = max2(*longest, gc__tune_clock() - t0);
+    /* CLBlast builds in its first call */
+    return cfg->impl == GC_GEMM_CLBLAST ? t + gc__tune_watch_build_s() : t;
 }
 
 /* "candidate gemm_cpu MR=24 ... on NN 64x64x64 b1", the watchdog's label. */
@@ -190,15 +179,16 @@ static enum gc_tune_outcome measure(struct search *s, const struct gc_gemm_confi
     char label[320];
     label_of(s, cfg, label, sizeof label);
     double t0 = gc__tune_clock();
-    gc__tune_watch_arm(build_deadline(), true, label);
+    gc__tune_watch_arm(gc__tune_watch_build_s(), true, label);
     enum gc_tune_outcome o = gc__tune_bench_build(&s->b, cfg);
-    note(&longest_build_s, t0);
+    gc__tune_watch_note_build(t0);
     bool clb = cfg->impl == GC_GEMM_CLBLAST;
     if (o == GC_TUNE_BEST) {
         double t1 = gc__tune_clock();
         gc__tune_watch_arm(verify_deadline(s, cfg), true, label);
         o = gc__tune_bench_verify(&s->b, cfg, &c->err);
-        note(clb ? &longest_build_s : &longest_verify_s, t1);
+        if (clb) gc__tune_watch_note_build(t1);
+        else longest_verify_s = max2(longest_verify_s, gc__tune_clock() - t1);
     }
     gc__tune_watch_disarm();
     if (is_clb_set(cfg)) *clb_build(s) = gc__tune_clock() - t0; /* mostly the build: the next one's guess */

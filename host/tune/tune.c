@@ -19,8 +19,6 @@
 #define STEP_PAIRS 5       /* timed steps each way, interleaved, after 2 warm-ups */
 #define CLBLAST_BUILD_S 150 /* CLBlast's slowest build on PoCL (spec/cpu-kernels.md) */
 #define OP_SHARE 0.15       /* of the budget, at most, for the non-GEMM kernels */
-#define HANG_STEPS 100     /* a step this many times the collected step's time is taken as hung */
-#define WARM_UP_S 300      /* added for a warm-up step: it may build the tuned configs' kernels */
 
 static const char *const all_models[] = {"dcgan32", "wgan32", "wgangp32", "cyclegan64", "cyclegan128"};
 
@@ -186,9 +184,8 @@ static gc_status watched_step(struct gc_device *dev, struct model *m, const char
 {
     char label[64];
     snprintf(label, sizeof label, "the %s training step (timing)", name);
-    double t = HANG_STEPS * step_s;
-    if (t < gc__tune_watch_floor()) t = gc__tune_watch_floor();
-    gc__tune_watch_arm(t + (warm_up ? WARM_UP_S : 0), false, label);
+    double t = gc__tune_watch_run_s(step_s) + (warm_up ? gc__tune_watch_build_s() : 0);
+    gc__tune_watch_arm(t, false, label);
     gc_status s = model_step(dev, m, sec);
     gc__tune_watch_disarm();
     return s;

@@ -40,6 +40,22 @@ void gc__tune_watch_disarm(void)
 
 double gc__tune_watch_floor(void) { return watch_fd >= 0 ? watch_floor : 0; }
 
+static double longest_build_s;
+
+static double max2(double a, double b) { return a > b ? a : b; }
+
+double gc__tune_watch_build_s(void)
+{
+    return max2(max2(GC_TUNE_BUILD_FLOOR_S, 3 * longest_build_s), gc__tune_watch_floor());
+}
+
+double gc__tune_watch_run_s(double expected_s)
+{
+    return max2(gc__tune_watch_floor(), GC_TUNE_HANG_FACTOR * expected_s);
+}
+
+void gc__tune_watch_note_build(double t0) { longest_build_s = max2(longest_build_s, gc__tune_clock() - t0); }
+
 double gc__tune_watch_started(void) { return watch_fd >= 0 ? watch_started : -1; }
 
 int gc__tune_blame_pending(struct gc_tune_record *r)

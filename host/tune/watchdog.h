@@ -28,6 +28,16 @@ void gc__tune_watch_disarm(void);
 double gc__tune_watch_floor(void);
 /* gc__tune_clock() when supervision started (the whole tune's start), or -1 when unsupervised. */
 double gc__tune_watch_started(void);
+/* Deadlines. A build's: max(GC_TUNE_BUILD_FLOOR_S, 3x the longest build noted in this
+ * process, the floor). A run's: GC_TUNE_HANG_FACTOR times the time it should take, the floor
+ * at least. */
+#define GC_TUNE_BUILD_FLOOR_S 300 /* CLBlast's builds take up to 150 s on PoCL */
+#define GC_TUNE_HANG_FACTOR 100
+double gc__tune_watch_build_s(void);
+double gc__tune_watch_run_s(double expected_s);
+/* A build (or a phase that is mostly one) that started at gc__tune_clock() t0 ended now. */
+void gc__tune_watch_note_build(double t0);
+
 /* Turns the record's pending entries — what the previous tuning process was measuring when it
  * died — into GC_TUNE_HUNG when the supervisor killed it for overrunning, else (a crash, or an
  * earlier unsupervised tune that died) GC_TUNE_CRASHED. Returns how many changed. */
