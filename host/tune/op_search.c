@@ -6,13 +6,16 @@
  * run (the bench checks work-group and local-memory limits and the loop budget). As for
  * GEMMs (search.c), every candidate is written to the record as "pending" before it runs,
  * rejected ones are recorded and never run again, and the default and the best 3 are
- * re-timed in interleaved rounds before the fastest becomes the key's entry. */
+ * re-timed in interleaved rounds before the fastest becomes the key's entry. Under the
+ * watchdog (watchdog.h) a candidate's build-verify-time is armed with a build's deadline plus
+ * a run's, and a finalist's re-timing (pending again meanwhile) with a run's. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gancl/alloc.h"
 #include "tune/op_bench.h"
+#include "tune/watchdog.h"
 
 #define FIRST_SAMPLES 5
 #define FINAL_ROUNDS 3
@@ -86,6 +89,47 @@ static void say_rejected(const struct osearch *s, enum gc_tune_outcome o, const 
     s->opt->progress(line, s->opt->user);
 }
 
+/* "candidate conv2d_fwd TILE=16 ... on <key>", the watchdog's label. */
+static void label_of(const struct osearch *s, const int *tv, char *buf, size_t size)
+{
+    char p[128];
+    gc__tune_op_params_str(s->op->kernel, tv, p, sizeof p);
+    snprintf(buf, size, "candidate %s %s on %s", s->op->kernel, p, s->op->key);
+}
+
+/* Runs of c GC_TUNE_HANG_FACTOR times slower than the default's (unknown: a build's time). */
+static double run_deadline(const struct osearch *s, int calls)
+{
+    double def = s->n_seen > 0 ? s->seen[0].median : 0; /* the default is measured first */
+    return def > 0 ? gc__tune_watch_run_s(calls * (def > 1e-3 ? def : 1e-3)) : gc__tune_watch_build_s();
+}
+
+/* One build-verify-time, mostly the build (a program per value set). */
+static enum gc_tune_outcome watched_eval(struct osearch *s, struct gc_tune_opcand *c)
+{
+    char label[512];
+    label_of(s, c->tv, label, sizeof label);
+    double t0 = gc__tune_clock();
+    gc__tune_watch_arm(gc__tune_watch_build_s() + run_deadline(s, 2 + FIRST_SAMPLES), true, label);
+    enum gc_tune_outcome o = gc__tune_opbench_eval(&s->b, c, FIRST_SAMPLES);
+    gc__tune_watch_disarm();
+    gc__tune_watch_note_build(t0);
+    return o;
+}
+
+/* A finalist re-timed, pending in the record meanwhile (a hang or crash now is blamed on it). */
+static gc_status retime(struct osearch *s, struct gc_tune_opcand *c)
+{
+    char label[512];
+    label_of(s, c->tv, label, sizeof label);
+    gc_status st = mark(s, c->tv, GC_TUNE_PENDING, 0);
+    gc__tune_watch_arm(run_deadline(s, 1 + FIRST_SAMPLES), true, label);
+    if (st == GC_OK) st = gc__tune_opbench_time(&s->b, c, FIRST_SAMPLES);
+    gc__tune_watch_disarm();
+    drop(s, c->tv);
+    return st;
+}
+
 /* Verifies then times tv (once per run); NULL when invalid or rejected, now or before. */
 static const struct gc_tune_opcand *eval(struct osearch *s, const int *tv, gc_status *st)
 {
@@ -96,7 +140,7 @@ static const struct gc_tune_opcand *eval(struct osearch *s, const int *tv, gc_st
     struct gc_tune_opcand c;
     memset(&c, 0, sizeof c);
     memcpy(c.tv, tv, sizeof c.tv);
-    enum gc_tune_outcome o = gc__tune_opbench_eval(&s->b, &c, FIRST_SAMPLES);
+    enum gc_tune_outcome o = watched_eval(s, &c);
     gc_clear_error();
     if (o == GC_TUNE_OUTCOME_COUNT) { /* not valid on this device: not a candidate */
         drop(s, tv);
@@ -197,7 +241,7 @@ static gc_status finals(struct osearch *s, struct gc_tune_opcand *fin, int *n_fi
     for (int r = 0; r < FINAL_ROUNDS; r++)
         for (int i = 0; i < n; i++) {
             struct gc_tune_opcand c = fin[i];
-            gc_status st = gc__tune_opbench_time(&s->b, &c, FIRST_SAMPLES);
+            gc_status st = retime(s, &c);
             if (st != GC_OK) return st;
             med[i][r] = c.median;
             if (c.min < fin[i].min) fin[i].min = c.min;
