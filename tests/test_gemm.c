@@ -25,11 +25,14 @@
 struct shape {
     int64_t m, n, k, batch;
     int64_t lda; /* 0: k or m plus padding; 1024 makes gemm_cpu pack A (cache-set collisions) */
+    int shared;  /* batch stride 0 (one operand for the whole batch): 1 A, 2 B */
+    bool tight;  /* lda and ldb exactly the stored row length (e.g. 1 for a column vector) */
 };
 
 static const struct shape shapes[] = {
-    {7, 5, 3, 1, 0},    {1, 1, 1, 1, 0},     {33, 65, 17, 1, 0}, {129, 31, 300, 1, 0},
-    {17, 40, 9, 3, 0},  {37, 20, 70, 2, 1024}, {5, 9, 13, 1, 1024},
+    {7, 5, 3, 1, 0, 0, false},    {1, 1, 1, 1, 0, 0, false},    {33, 65, 17, 1, 0, 0, false},
+    {129, 31, 300, 1, 0, 0, false}, {17, 40, 9, 3, 0, 0, false}, {37, 20, 70, 2, 1024, 0, false},
+    {5, 9, 13, 1, 1024, 0, false},
 };
 
 /* Element (i, j) of op(X) for X stored with row stride ld. */
@@ -71,14 +74,15 @@ static void run_case(struct gc_device *dev, const struct gc_gemm_config *cfg, st
 {
     struct gc_gemm_desc d = {.ta = ta, .tb = tb, .m = sh.m, .n = sh.n, .k = sh.k,
                              .batch = sh.batch, .alpha = 1.5f, .beta = beta};
-    d.lda = sh.lda ? sh.lda : (ta ? sh.m : sh.k) + 3;
-    d.ldb = (tb ? sh.k : sh.n) + 2;
+    d.lda = sh.lda ? sh.lda : (ta ? sh.m : sh.k) + (sh.tight ? 0 : 3);
+    d.ldb = (tb ? sh.k : sh.n) + (sh.tight ? 0 : 2);
     d.ldc = sh.n + 5;
-    d.stride_a = d.lda * (ta ? sh.k : sh.m) + 7;
-    d.stride_b = d.ldb * (tb ? sh.n : sh.k) + 1;
+    d.stride_a = sh.shared == 1 ? 0 : d.lda * (ta ? sh.k : sh.m) + 7;
+    d.stride_b = sh.shared == 2 ? 0 : d.ldb * (tb ? sh.n : sh.k) + 1;
     d.stride_c = d.ldc * sh.m + 4;
     const size_t a_off = 5, b_off = 3, c_off = 11;
-    size_t na = a_off + (size_t)(d.stride_a * sh.batch), nb = b_off + (size_t)(d.stride_b * sh.batch);
+    size_t na = a_off + (size_t)(d.stride_a * (sh.batch - 1) + d.lda * (ta ? sh.k : sh.m) + 7);
+    size_t nb = b_off + (size_t)(d.stride_b * (sh.batch - 1) + d.ldb * (tb ? sh.n : sh.k) + 1);
     size_t nc = c_off + (size_t)(d.stride_c * sh.batch);
     float *a = gc_malloc(na * sizeof(float)), *b = gc_malloc(nb * sizeof(float));
     float *c = gc_malloc(nc * sizeof(float)), *expect = gc_malloc(nc * sizeof(float));
@@ -180,7 +184,8 @@ static void test_loop_limit(void **state)
     (void)state;
     struct gc_device **devs;
     int nd = gc_test_devices(&devs);
-    static const struct shape big[] = {{6, 16, 12000, 1, 0}, {256, 1152, 256, 1, 0}, {37, 20, 700, 2, 0}};
+    static const struct shape big[] = {
+        {6, 16, 12000, 1, 0, 0, false}, {256, 1152, 256, 1, 0, 0, false}, {37, 20, 700, 2, 0, 0, false}};
     for (int di = 0; di < nd; di++) {
         struct gc_device *dev = devs[di];
         uint32_t saved = dev->info.loop_limit;
@@ -218,7 +223,7 @@ static void test_default_config(void **state)
         struct gc_gemm_config cfg;
         gc__gemm_default_config(&devs[di]->info, &d, &cfg);
         gc_assert_ok(gc__gemm_config_check(&devs[di]->info, &cfg));
-        struct shape sh = {64, 64, 64, 1, 0};
+        struct shape sh = {64, 64, 64, 1, 0, 0, false};
         run_case(devs[di], NULL, sh, false, false, 1.0f, 7); /* cfg NULL = this default */
     }
     struct gc_device_info info;
@@ -242,6 +247,140 @@ static void test_default_config(void **state)
     assert_int_equal(cfg.impl, GC_GEMM_CLBLAST);
 }
 
+/* gemm_thin (cl/gemm_thin.cl): GEMV shapes (M or N 1: the dot kernel where the matrix is
+ * contiguous along K, the rows kernel where it is contiguous along the outputs, both with
+ * the vector operand strided or not) and small K (the outer kernel, its row ends), every
+ * transpose, padded and tight leading dimensions, offsets, batches with gaps or with a shared
+ * (stride 0) A or B, alpha 1.5, beta -0.5 and beta 0 over NaN. Odd sizes leave tails everywhere
+ * (K = 4097 is not a multiple of VW * SPLIT, N = 37 not of VW). Tolerance GEMM_ATOL/RTOL: the
+ * error of K = 4097 fp32 products in [-1, 1) is ~sqrt(K) * 6e-8 ~ 4e-6 absolute. */
+static const struct shape thin_shapes[] = {
+    {1, 37, 4097, 1, 0, 0, false}, {37, 1, 4097, 2, 0, 1, false}, {1, 37, 300, 3, 0, 2, true},
+    {53, 1, 100, 3, 0, 1, true},   {1, 1, 4097, 3, 0, 1, false},  {1, 1, 9, 2, 0, 0, true},
+    {29, 37, 3, 2, 0, 0, false},   {40, 37, 1, 3, 0, 1, true},    {9, 19, 8, 2, 0, 2, false},
+    {37, 1, 1, 4, 0, 1, true},     {1, 21, 1, 1, 0, 0, false},
+};
+#define N_THIN (sizeof thin_shapes / sizeof thin_shapes[0])
+
+static void thin_config(const struct gc_device *dev, struct gc_gemm_config *cfg)
+{
+    gc__gemm_default_config(&dev->info, NULL, cfg);
+    cfg->impl = GC_GEMM_OWN_THIN;
+}
+
+static void test_thin(void **state)
+{
+    (void)state;
+    struct gc_device **devs;
+    int nd = gc_test_devices(&devs);
+    for (int di = 0; di < nd; di++) {
+        struct gc_gemm_config cfg;
+        thin_config(devs[di], &cfg);
+        uint64_t seed = 500;
+        for (int t = 0; t < 4; t++)
+            for (size_t s = 0; s < N_THIN; s++) {
+                run_case(devs[di], &cfg, thin_shapes[s], t & 1, t >> 1, 0.0f, seed++);
+                run_case(devs[di], &cfg, thin_shapes[s], t & 1, t >> 1, -0.5f, seed++);
+            }
+    }
+}
+
+/* Every candidate value of each gemm_thin tunable (the others at the default; SPLIT with
+ * WG 64 so that each value is valid), on one shape per kernel and access pattern. */
+static void test_thin_tunables(void **state)
+{
+    (void)state;
+    struct gc_device **devs;
+    int nd = gc_test_devices(&devs);
+    static const int pick[] = {0, 1, 3, 4, 6};
+    for (int di = 0; di < nd; di++) {
+        uint64_t seed = 900;
+        for (int i = 0; i < gc__gemm_tunable_count; i++) {
+            const struct gc_gemm_tunable *tu = &gc__gemm_tunables[i];
+            if (tu->impl != GC_GEMM_OWN_THIN) continue;
+            for (int v = 0; v < tu->n_candidates; v++) {
+                struct gc_gemm_config cfg;
+                thin_config(devs[di], &cfg);
+                if (!strcmp(tu->name, "THIN_SPLIT")) cfg.thin_wg = 64;
+                *gc__gemm_tunable_field(&cfg, tu) = tu->candidates[v];
+                gc_assert_ok(gc__gemm_config_check(&devs[di]->info, &cfg));
+                for (size_t s = 0; s < sizeof pick / sizeof pick[0]; s++) {
+                    run_case(devs[di], &cfg, thin_shapes[pick[s]], s & 1, false, -0.5f, seed++);
+                    run_case(devs[di], &cfg, thin_shapes[pick[s]], false, true, 0.0f, seed++);
+                }
+            }
+        }
+    }
+}
+
+/* One output's SPLIT partial sums are added in a fixed tree: the same call gives the same bits. */
+static void test_thin_deterministic(void **state)
+{
+    (void)state;
+    struct gc_device **devs;
+    int nd = gc_test_devices(&devs);
+    enum { K = 5000, N = 7 };
+    float *x = gc_malloc((K * N + K) * sizeof(float)), c[2][N];
+    assert_non_null(x);
+    gc_test_fill_uniform(x, K * N + K, 77, -1.0f, 1.0f);
+    struct gc_gemm_desc d = {.tb = true, .m = 1, .n = N, .k = K, .lda = K, .ldb = K, .ldc = N,
+                             .batch = 1, .alpha = 1.0f};
+    for (int di = 0; di < nd; di++) {
+        struct gc_gemm_config cfg;
+        thin_config(devs[di], &cfg);
+        cfg.thin_wg = 64;
+        cfg.thin_split = 16;
+        cl_mem m = upload(devs[di], x, K * N + K), mc;
+        gc_assert_ok(gc__buffer_create(devs[di], sizeof c[0], &mc));
+        for (int r = 0; r < 2; r++) {
+            gc_assert_ok(gc__gemm(devs[di], &d, m, 0, m, K, mc, 0, &cfg));
+            assert_int_equal(clEnqueueReadBuffer(devs[di]->queue, mc, CL_TRUE, 0, sizeof c[r], c[r],
+                                                 0, NULL, NULL),
+                             CL_SUCCESS);
+        }
+        assert_memory_equal(c[0], c[1], sizeof c[0]);
+        gc__buffer_release(m);
+        gc__buffer_release(mc);
+    }
+    gc_free(x);
+}
+
+/* Loop-limited devices: gemm_thin runs K in chunks. A made-up limit of 3000 (below llvmpipe's
+ * 65535, so on every device) forces several chunks for each kernel; then, at the device's own
+ * limit (65535 forced where there is none), a dot product of K = 70001 with VW 1, whose one
+ * launch would loop past llvmpipe's budget. */
+static void test_thin_loop_limit(void **state)
+{
+    (void)state;
+    struct gc_device **devs;
+    int nd = gc_test_devices(&devs);
+    static const struct shape lim[] = {
+        {1, 5, 50001, 2, 0, 1, false}, {23, 1, 50001, 1, 0, 0, false}, {5, 37, 300, 2, 0, 2, false}};
+    for (int di = 0; di < nd; di++) {
+        struct gc_device *dev = devs[di];
+        uint32_t saved = dev->info.loop_limit;
+        struct gc_gemm_config cfg;
+        thin_config(dev, &cfg);
+        dev->info.loop_limit = 3000;
+        for (size_t s = 0; s < sizeof lim / sizeof lim[0]; s++)
+            for (int t = 0; t < 4; t++) {
+                struct gc_gemm_desc d = {.ta = t & 1, .tb = t >> 1, .m = lim[s].m, .n = lim[s].n,
+                                         .k = lim[s].k, .lda = t & 1 ? lim[s].m : lim[s].k,
+                                         .ldb = t >> 1 ? lim[s].k : lim[s].n, .batch = 1};
+                assert_true(gc__gemm_k_chunk(&dev->info, &d, &cfg, 0, 0) < d.k);
+                run_case(dev, &cfg, lim[s], t & 1, t >> 1, t == 1 ? 0.0f : 0.5f, 1000 + (uint64_t)t);
+            }
+        dev->info.loop_limit = saved ? saved : 65535;
+        cfg.thin_vw = 1;
+        struct shape big = {1, 3, 70001, 1, 0, 0, false};
+        struct gc_gemm_desc d = {.tb = true, .m = 1, .n = 3, .k = big.k, .lda = big.k,
+                                 .ldb = big.k, .batch = 1};
+        assert_true(gc__gemm_k_chunk(&dev->info, &d, &cfg, 0, 0) < d.k);
+        run_case(dev, &cfg, big, false, true, 0.0f, 1010);
+        dev->info.loop_limit = saved;
+    }
+}
+
 static void test_invalid(void **state)
 {
     (void)state;
@@ -261,11 +400,21 @@ static void test_invalid(void **state)
     cfg.nr = 20; /* not a multiple of VW */
     d.lda = 8;
     assert_int_equal(gc__gemm(dev, &d, m, 0, m, 0, m, 0, &cfg), GC_INVALID_ARG);
+    thin_config(dev, &cfg);
+    cfg.thin_wg = 32;
+    cfg.thin_split = 3; /* not a power of 2 */
+    assert_int_equal(gc__gemm(dev, &d, m, 0, m, 0, m, 0, &cfg), GC_INVALID_ARG);
+    assert_non_null(strstr(gc_last_error(), "gemm_thin"));
+    cfg.thin_split = 1;
+    cfg.thin_vw = 2;
+    assert_int_equal(gc__gemm_config_check(&dev->info, &cfg), GC_INVALID_ARG);
     gc__buffer_release(m);
     /* Tile sizes come only from -D options: without them the program must not build. */
     cl_program p;
     assert_int_equal(gc__program_get(dev, "gemm", "-DGEMM_TA=0 -DGEMM_TB=0", &p), GC_CL_BUILD);
     assert_non_null(strstr(gc_last_error(), "gemm.cl needs the options"));
+    assert_int_equal(gc__program_get(dev, "gemm_thin", "-DTHIN_WG=64", &p), GC_CL_BUILD);
+    assert_non_null(strstr(gc_last_error(), "gemm_thin.cl needs the options"));
 }
 
 int main(void)
@@ -274,6 +423,8 @@ int main(void)
         cmocka_unit_test(test_own_cpu),   cmocka_unit_test(test_own_tiled),
         cmocka_unit_test(test_clblast),   cmocka_unit_test(test_loop_limit),
         cmocka_unit_test(test_default_config),
+        cmocka_unit_test(test_thin),      cmocka_unit_test(test_thin_tunables),
+        cmocka_unit_test(test_thin_deterministic), cmocka_unit_test(test_thin_loop_limit),
         cmocka_unit_test(test_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gancl/alloc.h"
+#include "ops/gemm_thin.h"
 #include "tune/lookup.h"
 
 #define MAX_OPTIONS 256
@@ -25,6 +26,9 @@ const struct gc_gemm_tunable gc__gemm_tunables[] = {
     {"GEMM_TSK", GC_GEMM_OWN_TILED, offsetof(struct gc_gemm_config, tsk), {8, 16, 32}, 3, 16},
     {"GEMM_WPTM", GC_GEMM_OWN_TILED, offsetof(struct gc_gemm_config, wptm), {1, 2, 4, 8}, 4, 4},
     {"GEMM_WPTN", GC_GEMM_OWN_TILED, offsetof(struct gc_gemm_config, wptn), {1, 2, 4, 8}, 4, 4},
+    {"THIN_WG", GC_GEMM_OWN_THIN, offsetof(struct gc_gemm_config, thin_wg), {8, 16, 32, 64, 128, 256}, 6, 64},
+    {"THIN_VW", GC_GEMM_OWN_THIN, offsetof(struct gc_gemm_config, thin_vw), {1, 4, 8, 16}, 4, 16},
+    {"THIN_SPLIT", GC_GEMM_OWN_THIN, offsetof(struct gc_gemm_config, thin_split), {1, 2, 4, 8, 16}, 5, 1},
 };
 const int gc__gemm_tunable_count = (int)(sizeof gc__gemm_tunables / sizeof gc__gemm_tunables[0]);
 
@@ -39,6 +43,7 @@ const char *gc__gemm_impl_name(enum gc_gemm_impl impl)
     case GC_GEMM_OWN_CPU: return "gemm_cpu";
     case GC_GEMM_OWN_TILED: return "gemm_tiled";
     case GC_GEMM_CLBLAST: return "clblast";
+    case GC_GEMM_OWN_THIN: return "gemm_thin";
     default: return "?";
     }
 }
@@ -78,6 +83,7 @@ void gc__gemm_default_config(const struct gc_device_info *info, const struct gc_
     else if (env && !strcmp(env, "cpu")) cfg->impl = GC_GEMM_OWN_CPU;
     else if (env && !strcmp(env, "tiled")) cfg->impl = GC_GEMM_OWN_TILED;
     else if (env && !strcmp(env, "clblast")) cfg->impl = GC_GEMM_CLBLAST;
+    else if (env && !strcmp(env, "thin")) cfg->impl = GC_GEMM_OWN_THIN;
 
     if (!strstr(info->name, "avx512")) {
         /* 256-bit vectors and 16 registers (AVX2, llvmpipe): 12 float8 accumulators. */
@@ -168,6 +174,7 @@ int64_t gc__gemm_k_chunk(const struct gc_device_info *info, const struct gc_gemm
                          const struct gc_gemm_config *cfg, int mcb, int ncb)
 {
     if (!info->loop_limit || cfg->impl == GC_GEMM_CLBLAST) return d->k;
+    if (cfg->impl == GC_GEMM_OWN_THIN) return gc__gemm_thin_k_chunk(info, d, cfg);
     uint64_t per, fixed = 0, use = usable_trips(info);
     int64_t depth;
     if (cfg->impl == GC_GEMM_OWN_CPU) {
@@ -250,6 +257,20 @@ gc_status gc__gemm_config_check(const struct gc_device_info *info, const struct 
         return GC_OK;
     }
     case GC_GEMM_CLBLAST: return gc__clblast_params_check(info, &cfg->clb);
+    case GC_GEMM_OWN_THIN: {
+        int wg = cfg->thin_wg, vw = cfg->thin_vw, sp = cfg->thin_split;
+        if (wg < 1 || (vw != 1 && vw != 4 && vw != 8 && vw != 16) || sp < 1 || (sp & (sp - 1)) ||
+            wg % sp)
+            return gc_error(GC_INVALID_ARG,
+                            "gemm_thin: WG=%d VW=%d SPLIT=%d invalid (VW 1, 4, 8 or 16; SPLIT a "
+                            "power of 2 dividing WG)", wg, vw, sp);
+        uint64_t local = (uint64_t)wg * (uint64_t)vw * sizeof(float); /* gemm_thin_rows' tree */
+        if ((size_t)wg > info->max_work_group || (sp > 1 && local > info->local_mem))
+            return gc_error(GC_INVALID_ARG, "gemm_thin: WG=%d (max %zu), %llu bytes local (max %llu)",
+                            wg, info->max_work_group, (unsigned long long)local,
+                            (unsigned long long)info->local_mem);
+        return GC_OK;
+    }
     default: return gc_error(GC_INVALID_ARG, "gemm: unknown implementation %d", (int)cfg->impl);
     }
 }
@@ -268,6 +289,9 @@ int gc__gemm_build_options(const struct gc_gemm_config *cfg, bool ta, bool tb, c
                         "-DGEMM_TA=%d -DGEMM_TB=%d -DGEMM_TSM=%d -DGEMM_TSN=%d -DGEMM_TSK=%d "
                         "-DGEMM_WPTM=%d -DGEMM_WPTN=%d",
                         ta, tb, cfg->tsm, cfg->tsn, cfg->tsk, cfg->wptm, cfg->wptn);
+    case GC_GEMM_OWN_THIN:
+        return snprintf(buf, size, "-DTHIN_WG=%d -DTHIN_VW=%d -DTHIN_SPLIT=%d", cfg->thin_wg,
+                        cfg->thin_vw, cfg->thin_split);
     default:
         if (size) buf[0] = '\0';
         return 0;
@@ -490,5 +514,6 @@ gc_status gc__gemm(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a
     s = gc__gemm_config_check(&dev->info, cfg);
     if (s != GC_OK) return s;
     if (cfg->impl == GC_GEMM_CLBLAST) return run_clblast(dev, d, a, a_off, b, b_off, c, c_off, cfg);
+    if (cfg->impl == GC_GEMM_OWN_THIN) return gc__gemm_thin_run(dev, d, a, a_off, b, b_off, c, c_off, cfg);
     return run_own(dev, d, a, a_off, b, b_off, c, c_off, cfg);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* SGEMM for every op that multiplies matrices (matmul, conv via im2col, linear layers):
  * gan-cl's own kernels (cl/gemm.cl: gemm_cpu, the fast path on CPU devices; gemm_tiled, the
- * GPU recipe) and CLBlast, behind one call. Which one runs, and with which tile sizes, is a
+ * GPU recipe; cl/gemm_thin.cl: gemm_thin for M == 1, N == 1 or small K) and CLBlast, behind
+ * one call. Which one runs, and with which tile sizes, is a
  * gc_gemm_config: NULL means the device's default (gc__gemm_default_config); the tuner
  * builds configs from gc__gemm_tunables and records the winners.
  *
@@ -33,6 +34,7 @@ enum gc_gemm_impl {
     GC_GEMM_OWN_CPU,   /* gemm_cpu: one work-item per group, MR x NR register block */
     GC_GEMM_OWN_TILED, /* gemm_tiled: local-memory tiles, barriers, many items per group */
     GC_GEMM_CLBLAST,   /* CLBlast's tuned kernels (its own database per device) */
+    GC_GEMM_OWN_THIN,  /* gemm_thin: GEMV (M or N 1) or element-wise small-K (gemm_thin.h) */
     GC_GEMM_IMPL_COUNT
 };
 
@@ -46,6 +48,10 @@ struct gc_gemm_config {
     /* gemm_tiled: TSM x TSN C tile per group, TSK-deep local tiles, WPTM x WPTN outputs
      * per thread: (TSM/WPTM) * (TSN/WPTN) threads per group. */
     int tsm, tsn, tsk, wptm, wptn;
+    /* gemm_thin: THIN_WG items per work-group, floatVW loads (VW 1, 4, 8, 16) along the
+     * contiguous dimension, THIN_SPLIT items (a power of 2 dividing WG) share one GEMV
+     * output's K and add their sums in local memory. */
+    int thin_wg, thin_vw, thin_split;
     /* CLBlast with batch > 1: true calls CLBlastSgemmStridedBatched, whose indirect path
      * creates (clCreateBuffer) padded temporaries on every call — it has no temp-buffer
      * variant; false (default) loops CLBlastSgemmWithTempBuffer over the batch with the
@@ -88,7 +94,8 @@ gc_status gc__gemm_config_check(const struct gc_device_info *info, const struct 
 
 /* The -D build options of cfg's kernel for this transpose combination, e.g.
  * "-DGEMM_TA=0 -DGEMM_TB=1 -DGEMM_MR=6 -DGEMM_NR=64 -DGEMM_KC=128 -DGEMM_VW=16 -DGEMM_MC=192
- * -DGEMM_NC=256".
+ * -DGEMM_NC=256"; for gemm_thin its tunables only ("-DTHIN_WG=64 -DTHIN_VW=16 -DTHIN_SPLIT=1":
+ * gemm_thin.c adds the operand layout flags per call).
  * Returns the length snprintf would write ("" and 0 for CLBlast). */
 int gc__gemm_build_options(const struct gc_gemm_config *cfg, bool ta, bool tb, char *buf,
                            size_t size);

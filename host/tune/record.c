@@ -219,7 +219,7 @@ uint64_t gc__tune_source_hash(enum gc_gemm_impl impl)
     size_t n = 0;
     const char *src = gc__kernel_source_find("common", &n);
     if (src) h = gc__fnv1a64(src, n, h);
-    src = gc__kernel_source_find("gemm", &n);
+    src = gc__kernel_source_find(impl == GC_GEMM_OWN_THIN ? "gemm_thin" : "gemm", &n);
     if (src) h = gc__fnv1a64(src, n, h);
     return h;
 }
