@@ -12,17 +12,17 @@
 //                     partial sums: deterministic for a given config.
 //   gemm_thin_rows  - GEMV, X contiguous along the outputs: a work-item owns VW neighbouring
 //                     outputs (one floatVW per K step); THIN_SPLIT items share K as above.
-//   gemm_thin_outer - small K: a work-item owns VW neighbouring columns of one row of C.
+//   gemm_thin_outer - small K: a work-item owns VW neighbouring columns of THIN_RB rows of C.
 // Options (no silent defaults): THIN_WG work-group size (the GEMV kernels' reqd size; the
 // outer kernel's group holds at most THIN_WG items), THIN_VW 1, 4, 8 or 16, THIN_SPLIT a
-// power of 2 dividing THIN_WG, THIN_VK1 1 when the GEMV vector operand is contiguous along
+// power of 2 dividing THIN_WG, THIN_RB rows of C per outer-kernel item, THIN_VK1 1 when the GEMV vector operand is contiguous along
 // K (vector loads, else gathers), THIN_BJ1 1 when op(B) rows are contiguous (outer kernel).
 // Every K loop runs at most k iterations per launch; the host bounds k per launch on devices
 // that limit a work-item's loop iterations (llvmpipe).
 
-#if !defined(THIN_WG) || !defined(THIN_VW) || !defined(THIN_SPLIT) || !defined(THIN_VK1) || \
-    !defined(THIN_BJ1)
-#error "gemm_thin.cl needs the options -DTHIN_WG -DTHIN_VW -DTHIN_SPLIT -DTHIN_VK1 -DTHIN_BJ1"
+#if !defined(THIN_WG) || !defined(THIN_VW) || !defined(THIN_SPLIT) || !defined(THIN_RB) || \
+    !defined(THIN_VK1) || !defined(THIN_BJ1)
+#error "gemm_thin.cl needs the options -DTHIN_WG -DTHIN_VW -DTHIN_SPLIT -DTHIN_RB -DTHIN_VK1 -DTHIN_BJ1"
 #endif
 #if THIN_VW != 1 && THIN_VW != 4 && THIN_VW != 8 && THIN_VW != 16
 #error "THIN_VW must be 1, 4, 8 or 16"
@@ -188,25 +188,19 @@ gemm_thin_rows(int nout, int k, float alpha, global const float *x, ulong x_off,
 
 // ---------------------------------------------------------------------------------------------
 // gemm_thin_outer: C[i][j] = alpha * sum_{p < k} A[i*ai + p*ak] * B[p*bk + j*bj] + beta * C[i][j]
-// for columns j in [j0, j0 + VW) of row i (fewer at the row's end).
-// Launch: global (ceil(n / VW), m, batch), local (l0, l1, 1) with l0 * l1 <= WG.
+// for columns j in [j0, j0 + VW) (fewer at the row's end) of THIN_RB rows i0 .. i0 + RB - 1:
+// several rows per item amortise its setup (PoCL runs a group's items in a loop).
+// Launch: global (ceil(n / VW), ceil(m / RB), batch), local (l0, l1, 1) with l0 * l1 <= WG.
 #if THIN_BJ1
 #define LOADB(ptr, bj) VLOAD(0, (ptr))
 #else
 #define LOADB(ptr, bj) load_strided((ptr), (size_t)(bj))
 #endif
 
-__kernel void gemm_thin_outer(int m, int n, int k, float alpha, global const float *a, ulong a_off,
-                              int ai, int ak, ulong sa, global const float *b, ulong b_off, int bk,
-                              int bj, ulong sb, float beta, global float *c, ulong c_off, int ldc,
-                              ulong sc)
+// One row of the item's columns.
+inline void outer_row(int n, int j0, int k, float alpha, const global float *ar, int ak,
+                      const global float *br, int bk, int bj, float beta, global float *cr)
 {
-    const int j0 = (int)get_global_id(0) * THIN_VW, i = (int)get_global_id(1);
-    const size_t bi = get_global_id(2);
-    if (i >= m || j0 >= n) return;
-    const global float *ar = a + a_off + bi * sa + (size_t)i * (size_t)ai;
-    const global float *br = b + b_off + bi * sb + (size_t)j0 * (size_t)bj;
-    global float *cr = c + c_off + bi * sc + (size_t)i * (size_t)ldc + j0;
     VT acc = (VT)(0.0f);
     if (n - j0 >= THIN_VW) {
         for (int p = 0; p < k; p++)
@@ -223,4 +217,21 @@ __kernel void gemm_thin_outer(int m, int n, int k, float alpha, global const flo
         for (int e = n - j0; e < THIN_VW; e++) t[e] = 0.0f;
         store_out(cr, 1, n - j0, VLOAD(0, t), alpha, beta);
     }
+}
+
+__kernel void gemm_thin_outer(int m, int n, int k, float alpha, global const float *a, ulong a_off,
+                              int ai, int ak, ulong sa, global const float *b, ulong b_off, int bk,
+                              int bj, ulong sb, float beta, global float *c, ulong c_off, int ldc,
+                              ulong sc)
+{
+    const int j0 = (int)get_global_id(0) * THIN_VW, i0 = (int)get_global_id(1) * THIN_RB;
+    const size_t bi = get_global_id(2);
+    if (i0 >= m || j0 >= n) return;
+    const global float *ar = a + a_off + bi * sa + (size_t)i0 * (size_t)ai;
+    const global float *br = b + b_off + bi * sb + (size_t)j0 * (size_t)bj;
+    global float *cr = c + c_off + bi * sc + (size_t)i0 * (size_t)ldc + j0;
+    const int rows = m - i0 < THIN_RB ? m - i0 : THIN_RB;
+    for (int r = 0; r < rows; r++)
+        outer_row(n, j0, k, alpha, ar + (size_t)r * (size_t)ai, ak, br, bk, bj, beta,
+                  cr + (size_t)r * (size_t)ldc);
 }

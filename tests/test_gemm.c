@@ -225,6 +225,8 @@ static void test_default_config(void **state)
         gc_assert_ok(gc__gemm_config_check(&devs[di]->info, &cfg));
         struct shape sh = {64, 64, 64, 1, 0, 0, false};
         run_case(devs[di], NULL, sh, false, false, 1.0f, 7); /* cfg NULL = this default */
+        struct shape gv = {1, 36, 513, 2, 0, 1, false}; /* gemm_thin on PoCL */
+        run_case(devs[di], NULL, gv, false, true, 0.0f, 8);
     }
     struct gc_device_info info;
     memset(&info, 0, sizeof info);
@@ -242,8 +244,21 @@ static void test_default_config(void **state)
     info.local_mem = 4096; /* KC shrinks until the B panel fits */
     gc__gemm_default_config(&info, &big, &cfg);
     gc_assert_ok(gc__gemm_config_check(&info, &cfg));
+    /* GEMVs run gemm_thin on CPUs; small K (not a GEMV) keeps gemm_cpu, GPUs CLBlast. */
+    struct gc_gemm_desc gemv = {.m = 1, .n = 36, .k = 8192, .batch = 1};
+    struct gc_gemm_desc small_k = {.m = 8192, .n = 36, .k = 1, .batch = 1};
+    gc__gemm_default_config(&info, &gemv, &cfg);
+    assert_int_equal(cfg.impl, GC_GEMM_OWN_THIN);
+    gc_assert_ok(gc__gemm_config_check(&info, &cfg));
+    gc__gemm_default_config(&info, &small_k, &cfg);
+    assert_int_equal(cfg.impl, GC_GEMM_OWN_CPU);
+    snprintf(info.name, sizeof info.name, "llvmpipe (LLVM 15.0.6, 256 bits)");
+    gc__gemm_default_config(&info, &gemv, &cfg);
+    assert_int_equal(cfg.impl, GC_GEMM_CLBLAST);
     info.type = GC_DEVICE_GPU;
     gc__gemm_default_config(&info, &big, &cfg);
+    assert_int_equal(cfg.impl, GC_GEMM_CLBLAST);
+    gc__gemm_default_config(&info, &gemv, &cfg);
     assert_int_equal(cfg.impl, GC_GEMM_CLBLAST);
 }
 

@@ -26,9 +26,10 @@ const struct gc_gemm_tunable gc__gemm_tunables[] = {
     {"GEMM_TSK", GC_GEMM_OWN_TILED, offsetof(struct gc_gemm_config, tsk), {8, 16, 32}, 3, 16},
     {"GEMM_WPTM", GC_GEMM_OWN_TILED, offsetof(struct gc_gemm_config, wptm), {1, 2, 4, 8}, 4, 4},
     {"GEMM_WPTN", GC_GEMM_OWN_TILED, offsetof(struct gc_gemm_config, wptn), {1, 2, 4, 8}, 4, 4},
-    {"THIN_WG", GC_GEMM_OWN_THIN, offsetof(struct gc_gemm_config, thin_wg), {8, 16, 32, 64, 128, 256}, 6, 64},
+    {"THIN_WG", GC_GEMM_OWN_THIN, offsetof(struct gc_gemm_config, thin_wg), {8, 16, 32, 64, 128, 256}, 6, 32},
     {"THIN_VW", GC_GEMM_OWN_THIN, offsetof(struct gc_gemm_config, thin_vw), {1, 4, 8, 16}, 4, 16},
     {"THIN_SPLIT", GC_GEMM_OWN_THIN, offsetof(struct gc_gemm_config, thin_split), {1, 2, 4, 8, 16}, 5, 1},
+    {"THIN_RB", GC_GEMM_OWN_THIN, offsetof(struct gc_gemm_config, thin_rb), {1, 2, 4, 8, 16}, 5, 8},
 };
 const int gc__gemm_tunable_count = (int)(sizeof gc__gemm_tunables / sizeof gc__gemm_tunables[0]);
 
@@ -77,6 +78,8 @@ void gc__gemm_default_config(const struct gc_device_info *info, const struct gc_
      * 0.13, gemm_cpu 0.02-0.08 — llvmpipe runs 8 work-items per SIMD batch, so gemm_cpu's
      * one-item groups use 1/8 of it, and each launch costs ~50 ms of JIT there. */
     if (strstr(info->name, "llvmpipe")) cfg->impl = GC_GEMM_CLBLAST;
+    else if (info->type == GC_DEVICE_CPU && d && (d->m == 1 || d->n == 1))
+        cfg->impl = GC_GEMM_OWN_THIN; /* measured faster on every GEMV shape: see gemm.h */
     const char *env = getenv("GANCL_GEMM_IMPL");
     if (env && !strcmp(env, "own"))
         cfg->impl = info->type == GC_DEVICE_CPU ? GC_GEMM_OWN_CPU : GC_GEMM_OWN_TILED;
@@ -90,6 +93,7 @@ void gc__gemm_default_config(const struct gc_device_info *info, const struct gc_
         cfg->mr = 6;
         cfg->nr = 16;
         cfg->vw = 8;
+        cfg->thin_vw = 8;
     } else if (!strstr(info->name, "AMD") || (d && d->n < 48)) {
         /* Xeon: 24x16 measured equal to 6x64 and 12x32 (spec/cpu-kernels.md). Zen 4: 6x64
          * unless N is narrow, where 64-wide panels would mostly multiply padding (the 32px
@@ -260,10 +264,10 @@ gc_status gc__gemm_config_check(const struct gc_device_info *info, const struct 
     case GC_GEMM_OWN_THIN: {
         int wg = cfg->thin_wg, vw = cfg->thin_vw, sp = cfg->thin_split;
         if (wg < 1 || (vw != 1 && vw != 4 && vw != 8 && vw != 16) || sp < 1 || (sp & (sp - 1)) ||
-            wg % sp)
+            wg % sp || cfg->thin_rb < 1)
             return gc_error(GC_INVALID_ARG,
-                            "gemm_thin: WG=%d VW=%d SPLIT=%d invalid (VW 1, 4, 8 or 16; SPLIT a "
-                            "power of 2 dividing WG)", wg, vw, sp);
+                            "gemm_thin: WG=%d VW=%d SPLIT=%d RB=%d invalid (VW 1, 4, 8 or 16; SPLIT "
+                            "a power of 2 dividing WG; RB >= 1)", wg, vw, sp, cfg->thin_rb);
         uint64_t local = (uint64_t)wg * (uint64_t)vw * sizeof(float); /* gemm_thin_rows' tree */
         if ((size_t)wg > info->max_work_group || (sp > 1 && local > info->local_mem))
             return gc_error(GC_INVALID_ARG, "gemm_thin: WG=%d (max %zu), %llu bytes local (max %llu)",
@@ -290,8 +294,8 @@ int gc__gemm_build_options(const struct gc_gemm_config *cfg, bool ta, bool tb, c
                         "-DGEMM_WPTM=%d -DGEMM_WPTN=%d",
                         ta, tb, cfg->tsm, cfg->tsn, cfg->tsk, cfg->wptm, cfg->wptn);
     case GC_GEMM_OWN_THIN:
-        return snprintf(buf, size, "-DTHIN_WG=%d -DTHIN_VW=%d -DTHIN_SPLIT=%d", cfg->thin_wg,
-                        cfg->thin_vw, cfg->thin_split);
+        return snprintf(buf, size, "-DTHIN_WG=%d -DTHIN_VW=%d -DTHIN_SPLIT=%d -DTHIN_RB=%d",
+                        cfg->thin_wg, cfg->thin_vw, cfg->thin_split, cfg->thin_rb);
     default:
         if (size) buf[0] = '\0';
         return 0;

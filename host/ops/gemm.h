@@ -50,8 +50,9 @@ struct gc_gemm_config {
     int tsm, tsn, tsk, wptm, wptn;
     /* gemm_thin: THIN_WG items per work-group, floatVW loads (VW 1, 4, 8, 16) along the
      * contiguous dimension, THIN_SPLIT items (a power of 2 dividing WG) share one GEMV
-     * output's K and add their sums in local memory. */
-    int thin_wg, thin_vw, thin_split;
+     * output's K and add their sums in local memory; the small-K kernel's items each cover
+     * THIN_RB rows. */
+    int thin_wg, thin_vw, thin_split, thin_rb;
     /* CLBlast with batch > 1: true calls CLBlastSgemmStridedBatched, whose indirect path
      * creates (clCreateBuffer) padded temporaries on every call — it has no temp-buffer
      * variant; false (default) loops CLBlastSgemmWithTempBuffer over the batch with the
@@ -80,10 +81,14 @@ gc_status gc__gemm(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a
  * cache warm builds); the block actually used per call is sized at run time so that every
  * core gets groups. GPUs and others: CLBlast, which ships tuned parameters for most GPUs,
  * with the reused scratch buffer; gemm_tiled (64x64 tiles, 4x4 per thread) is the tuner's
- * alternative there.
+ * alternative there. CPU devices other than llvmpipe run GEMVs (M or N 1, d given) with
+ * gemm_thin (WG 32, the CPU's vector width, SPLIT 1): on PoCL (Zen 4, 2 cores) 1.3x (NN
+ * 1x4096x64) to 240x (NT 1x1x4096 batch 64) faster than gemm_cpu on the GEMVs of dcgan32 and
+ * cyclegan64; its small-K kernel measured slower than gemm_cpu there (TN 8192x36x1 0.6x,
+ * TN 3136x4096x3 0.9x), so small K keeps gemm_cpu unless the tuner finds otherwise.
  * The environment variable GANCL_GEMM_IMPL overrides the implementation on every device:
  * "own" (gemm_cpu on CPUs, gemm_tiled elsewhere), "cpu" (gemm_cpu), "tiled" (gemm_tiled),
- * "clblast"; unset or anything else: the rule above. tools/bench uses it to time the conv
+ * "clblast", "thin" (gemm_thin); unset or anything else: the rule above. tools/bench uses it to time the conv
  * layers on both paths. */
 void gc__gemm_default_config(const struct gc_device_info *info, const struct gc_gemm_desc *d,
                              struct gc_gemm_config *cfg);
@@ -94,8 +99,8 @@ gc_status gc__gemm_config_check(const struct gc_device_info *info, const struct 
 
 /* The -D build options of cfg's kernel for this transpose combination, e.g.
  * "-DGEMM_TA=0 -DGEMM_TB=1 -DGEMM_MR=6 -DGEMM_NR=64 -DGEMM_KC=128 -DGEMM_VW=16 -DGEMM_MC=192
- * -DGEMM_NC=256"; for gemm_thin its tunables only ("-DTHIN_WG=64 -DTHIN_VW=16 -DTHIN_SPLIT=1":
- * gemm_thin.c adds the operand layout flags per call).
+ * -DGEMM_NC=256"; for gemm_thin its tunables only ("-DTHIN_WG=32 -DTHIN_VW=16 -DTHIN_SPLIT=1
+ * -DTHIN_RB=8": gemm_thin.c adds the operand layout flags per call).
  * Returns the length snprintf would write ("" and 0 for CLBlast). */
 int gc__gemm_build_options(const struct gc_gemm_config *cfg, bool ta, bool tb, char *buf,
                            size_t size);

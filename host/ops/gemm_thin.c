@@ -77,11 +77,11 @@ static void thin_trips(const struct thin_plan *p, const struct gc_gemm_config *c
         *step = (int64_t)(2 * split);
         *fixed = 8 + L(vw) + reduce + 2 * L(vw);
         break;
-    default: { /* a full vector per K step, or the row end's VW element loops over K */
-        uint64_t full = 2 + (p->bj == 1 ? 0 : L(vw));
-        *per = full > 2 * vw ? full : 2 * vw;
+    default: { /* per row: a full vector per K step, or the row end's VW element loops over K */
+        uint64_t full = 2 + (p->bj == 1 ? 0 : L(vw)), rb = (uint64_t)cfg->thin_rb;
+        *per = rb * (full > 2 * vw ? full : 2 * vw);
         *step = 1;
-        *fixed = 8 + 4 * L(vw);
+        *fixed = 8 + L(rb) + rb * 4 * L(vw);
         break;
     }
     }
@@ -109,15 +109,15 @@ int64_t gc__gemm_thin_k_chunk(const struct gc_device_info *info, const struct gc
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* Sizes of one launch: GEMV groups of THIN_WG items along the outputs; the outer kernel's
- * items cover VW columns each, grouped up to THIN_WG per row block. */
+ * items cover VW columns of RB rows each, grouped up to THIN_WG per row block. */
 static void launch_dims(const struct gc_gemm_desc *d, const struct thin_plan *p,
                         const struct gc_gemm_config *cfg, size_t global[3], size_t local[3])
 {
     int64_t wg = cfg->thin_wg, slots = cfg->thin_wg / cfg->thin_split;
     if (p->kind == THIN_OUTER) {
-        int64_t cols = ceil_div(d->n, cfg->thin_vw);
-        int64_t l0 = cols < wg ? cols : wg, l1 = wg / l0 < d->m ? wg / l0 : d->m;
-        global[0] = (size_t)cols, global[1] = (size_t)d->m, global[2] = (size_t)d->batch;
+        int64_t cols = ceil_div(d->n, cfg->thin_vw), rows = ceil_div(d->m, cfg->thin_rb);
+        int64_t l0 = cols < wg ? cols : wg, l1 = wg / l0 < rows ? wg / l0 : rows;
+        global[0] = (size_t)cols, global[1] = (size_t)rows, global[2] = (size_t)d->batch;
         local[0] = (size_t)l0, local[1] = (size_t)l1, local[2] = 1;
         return;
     }

@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "gancl/alloc.h"
+#include "ops/gemm_thin.h"
 #include "tune/bench.h"
 #include "tune/watchdog.h"
 
@@ -256,6 +257,7 @@ static int round_up(int v, int unit) { return unit > 0 ? (v + unit - 1) / unit *
  * the searched space (too many accumulators). */
 static bool repair(struct gc_gemm_config *c)
 {
+    if (c->impl == GC_GEMM_OWN_THIN) return c->thin_wg % c->thin_split == 0;
     if (c->impl != GC_GEMM_OWN_CPU) return true;
     c->nr = round_up(c->nr < c->vw ? c->vw : c->nr, c->vw);
     c->mc = round_up(c->mc < c->mr ? c->mr : c->mc, c->mr);
@@ -263,8 +265,15 @@ static bool repair(struct gc_gemm_config *c)
     return c->mr * (c->nr / c->vw) <= MAX_ACCUMULATORS;
 }
 
-/* A random config of gan-cl's kernel, or (every third draw, or always with clblast == 2) a
- * random CLBlast parameter set. */
+/* Whether the shape is one gemm_thin is meant for (M or N 1, or small K). */
+static bool thin_shape(const struct search *s)
+{
+    struct gc_gemm_desc d = {.m = s->shape.m, .n = s->shape.n, .k = s->shape.k};
+    return gc__gemm_thin_shape(&d);
+}
+
+/* A random config of gan-cl's kernel (for thin shapes every other one gemm_thin's), or (every
+ * third draw, or always with clblast == 2) a random CLBlast parameter set. */
 static bool random_config(struct search *s, int i, struct gc_gemm_config *c)
 {
     *c = s->def;
@@ -275,6 +284,7 @@ static bool random_config(struct search *s, int i, struct gc_gemm_config *c)
     }
     if (s->opt->clblast == 2) return false;
     c->impl = s->dev->info.type == GC_DEVICE_CPU ? GC_GEMM_OWN_CPU : GC_GEMM_OWN_TILED;
+    if (thin_shape(s) && next(&s->rng) % 2) c->impl = GC_GEMM_OWN_THIN;
     for (int i = 0; i < gc__gemm_tunable_count; i++) {
         const struct gc_gemm_tunable *t = &gc__gemm_tunables[i];
         if (t->impl == c->impl)
@@ -287,7 +297,8 @@ static void try_list(struct search *s, const int (*list)[5], int n, gc_status *s
 {
     for (int i = 0; i < n && s->opt->clblast != 2 && *st == GC_OK && !out_of_time(s); i++) {
         struct gc_gemm_config c = s->def;
-        if (c.impl == GC_GEMM_OWN_CPU) {
+        if (s->dev->info.type == GC_DEVICE_CPU) { /* the default may be gemm_thin there */
+            c.impl = GC_GEMM_OWN_CPU;
             c.mr = list[i][0];
             c.nr = list[i][1];
             c.kc = list[i][2] ? list[i][2] : c.kc;
@@ -297,6 +308,27 @@ static void try_list(struct search *s, const int (*list)[5], int n, gc_status *s
             c.impl = GC_GEMM_OWN_TILED;
             c.tsm = list[i][0], c.tsn = list[i][1], c.tsk = list[i][2], c.wptm = list[i][3], c.wptn = list[i][4];
         }
+        if (repair(&c)) eval(s, &c, st);
+    }
+}
+
+/* gemm_thin configs {WG, VW, SPLIT, RB}: one GEMV output per item in small and large groups,
+ * several items per output (SPLIT) for few outputs over long K; for small K (the outer
+ * kernel, which ignores SPLIT) narrower vectors and more rows per item. */
+static void try_thin(struct search *s, gc_status *st)
+{
+    static const int gemv[][4] = {{32, 16, 1, 8}, {8, 16, 1, 8}, {256, 16, 1, 8}, {64, 8, 1, 8},
+                                  {16, 16, 2, 8}, {32, 16, 4, 8}, {64, 16, 8, 8}, {64, 4, 1, 8}};
+    static const int outer[][4] = {{32, 16, 1, 8}, {128, 16, 1, 8}, {64, 16, 1, 16}, {64, 4, 1, 4},
+                                   {64, 8, 1, 4}, {16, 16, 1, 2}, {256, 4, 1, 1}, {64, 1, 1, 8}};
+    bool g = s->shape.m == 1 || s->shape.n == 1;
+    const int(*thin)[4] = g ? gemv : outer;
+    int n = g ? (int)(sizeof gemv / sizeof gemv[0]) : (int)(sizeof outer / sizeof outer[0]);
+    for (int i = 0; i < n && s->opt->clblast != 2 && *st == GC_OK && !out_of_time(s); i++) {
+        struct gc_gemm_config c = s->def;
+        c.impl = GC_GEMM_OWN_THIN;
+        c.thin_wg = thin[i][0], c.thin_vw = thin[i][1], c.thin_split = thin[i][2];
+        c.thin_rb = thin[i][3];
         if (repair(&c)) eval(s, &c, st);
     }
 }
@@ -326,6 +358,7 @@ static void likely_set(struct search *s, gc_status *st)
     memset(&cb.clb, 0, sizeof cb.clb);
     bool cpu = s->dev->info.type == GC_DEVICE_CPU;
     if (s->opt->clblast && (!cpu || s->opt->clblast == 2) && *st == GC_OK) eval(s, &cb, st);
+    if (thin_shape(s)) try_thin(s, st);
     if (!cpu) try_list(s, tiled, (int)(sizeof tiled / sizeof tiled[0]), st);
     else if (s->def.vw == 16) try_list(s, cpu16, (int)(sizeof cpu16 / sizeof cpu16[0]), st);
     else try_list(s, cpu8, (int)(sizeof cpu8 / sizeof cpu8[0]), st);
