@@ -370,7 +370,10 @@ static void test_thin_loop_limit(void **state)
     struct gc_device **devs;
     int nd = gc_test_devices(&devs);
     static const struct shape lim[] = {
-        {1, 5, 50001, 2, 0, 1, false}, {23, 1, 50001, 1, 0, 0, false}, {5, 37, 300, 2, 0, 2, false}};
+        {1, 5, 50001, 2, 0, 1, false},
+        {23, 1, 50001, 1, 0, 0, false},
+        {5, 37, 300, 2, 0, 2, false},
+    };
     for (int di = 0; di < nd; di++) {
         struct gc_device *dev = devs[di];
         uint32_t saved = dev->info.loop_limit;
@@ -383,7 +386,8 @@ static void test_thin_loop_limit(void **state)
                                          .k = lim[s].k, .lda = t & 1 ? lim[s].m : lim[s].k,
                                          .ldb = t >> 1 ? lim[s].k : lim[s].n, .batch = 1};
                 assert_true(gc__gemm_k_chunk(&dev->info, &d, &cfg, 0, 0) < d.k);
-                run_case(dev, &cfg, lim[s], t & 1, t >> 1, t == 1 ? 0.0f : 0.5f, 1000 + (uint64_t)t);
+                float beta = t == 1 ? 0.0f : 0.5f;
+                run_case(dev, &cfg, lim[s], t & 1, t >> 1, beta, 1000 + (uint64_t)t);
             }
         dev->info.loop_limit = saved ? saved : 65535;
         cfg.thin_vw = 1;

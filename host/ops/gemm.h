@@ -88,8 +88,8 @@ gc_status gc__gemm(struct gc_device *dev, const struct gc_gemm_desc *d, cl_mem a
  * TN 3136x4096x3 0.9x), so small K keeps gemm_cpu unless the tuner finds otherwise.
  * The environment variable GANCL_GEMM_IMPL overrides the implementation on every device:
  * "own" (gemm_cpu on CPUs, gemm_tiled elsewhere), "cpu" (gemm_cpu), "tiled" (gemm_tiled),
- * "clblast", "thin" (gemm_thin); unset or anything else: the rule above. tools/bench uses it to time the conv
- * layers on both paths. */
+ * "clblast", "thin" (gemm_thin); unset or anything else: the rule above. tools/bench uses it
+ * to time the conv layers on both paths. */
 void gc__gemm_default_config(const struct gc_device_info *info, const struct gc_gemm_desc *d,
                              struct gc_gemm_config *cfg);
 

@@ -147,7 +147,8 @@ static gc_status launch(struct gc_device *dev, cl_kernel kn, const struct gc_gem
                                        GC_KA(ao), GC_KA(ai), GC_KA(ak), GC_KA(sa),    GC_KA(b),
                                        GC_KA(bo), GC_KA(bk), GC_KA(bj), GC_KA(sb),    GC_KA(bt),
                                        GC_KA(c),  GC_KA(co), GC_KA(ldc), GC_KA(sc)};
-        return gc__enqueue(dev, kn, (int)(sizeof args / sizeof args[0]), args, 3, global, local, NULL);
+        return gc__enqueue(dev, kn, (int)(sizeof args / sizeof args[0]), args, 3, global, local,
+                           NULL);
     }
     cl_int nout = (cl_int)p->nout, xs = (cl_int)(p->kind == THIN_DOT ? p->xo : p->xk);
     cl_int vk = (cl_int)p->vk, cs = (cl_int)p->co;
