@@ -254,6 +254,46 @@ static void expect_lookup(const struct gc_gemm_desc *d, const struct gc_gemm_con
     if (want) assert_true(gc__tune_config_eq(&got, want));
 }
 
+static int thin_verified;
+
+static void count_thin(const struct gc_gemm_config *cfg)
+{
+    if (cfg->impl == GC_GEMM_OWN_THIN) thin_verified++;
+}
+
+/* A GEMV shape (NT 1x36x700): gemm_thin's candidates are in the likely set on every device
+ * (on PoCL the default is one too), verified like any other; the winner is kept in the record
+ * and read back from the file with its THIN_ tunables. */
+static void test_thin_candidates(void **state)
+{
+    (void)state;
+    struct gc_tune_record r;
+    char path[1024];
+    fresh_record(&r, path, sizeof path);
+    struct gc_gemm_desc d = {.tb = true, .m = 1, .n = 36, .k = 700, .lda = 700, .ldb = 703,
+                             .ldc = 36, .batch = 1, .alpha = 1, .beta = 0};
+    struct gc_tune_search opt = search_opts(4);
+    struct gc_tune_row row;
+    stop = 0;
+    thin_verified = 0;
+    gc__tune_test_before_verify = count_thin;
+    gc_assert_ok(gc__tune_gemm_shape(dev, &d, &r, path, &opt, &row, NULL));
+    gc__tune_test_before_verify = NULL;
+    assert_true(thin_verified >= 3);
+    struct gc_tune_shape sh;
+    gc__tune_shape_of(&d, &sh);
+    int b = gc__tune_record_best(&r, &sh);
+    assert_true(b >= 0);
+    struct gc_tune_record again;
+    gc_assert_ok(gc__tune_record_load(path, &again));
+    int b2 = gc__tune_record_best(&again, &sh);
+    assert_true(b2 >= 0);
+    assert_true(gc__tune_config_eq(&again.e[b2].cfg, &r.e[b].cfg));
+    if (r.e[b].cfg.impl == GC_GEMM_OWN_THIN) assert_true(again.e[b2].cfg.thin_wg > 0);
+    gc__tune_record_free(&again);
+    gc__tune_record_free(&r);
+}
+
 static void test_record_roundtrip_and_fallback(void **state)
 {
     (void)state;
@@ -575,6 +615,7 @@ static void test_clblast_set_applied(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_thin_candidates),
         cmocka_unit_test(test_record_roundtrip_and_fallback),
         cmocka_unit_test(test_stale_source_hash_invalidates),
         cmocka_unit_test(test_wrong_candidate_rejected),

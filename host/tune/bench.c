@@ -160,6 +160,14 @@ static bool compare(const struct gc_tune_bench *b, double *err)
 enum gc_tune_outcome gc__tune_bench_build(struct gc_tune_bench *b, const struct gc_gemm_config *cfg)
 {
     if (cfg->impl == GC_GEMM_CLBLAST) return GC_TUNE_BEST; /* CLBlast builds inside its first call */
+    if (cfg->impl == GC_GEMM_OWN_THIN) {
+        /* gemm_thin's kernel, its layout options and its work-group size follow the shape (a
+         * 1x1x1 product would build another one): one run of the shape itself builds and
+         * compiles what the verification runs. C is uploaded afresh there. */
+        gc_status s = gc__gemm(b->dev, &b->d, b->a, 0, b->b, 0, b->c, 0, cfg);
+        if (s == GC_OK && clFinish(b->dev->queue) != CL_SUCCESS) s = GC_CL;
+        return s == GC_OK ? GC_TUNE_BEST : s == GC_CL_BUILD ? GC_TUNE_BUILD_FAILED : GC_TUNE_FAILED;
+    }
     /* The program and kernel gc__gemm's run_own asks for (host/ops/gemm.c): it then finds them
      * built in the device's table. */
     char opts[512];
