@@ -283,7 +283,9 @@ static void test_plan_uses_record(void **state)
     struct gc_tune_record rec;
     char path[1024], line[512];
     fresh_record(&rec, path, sizeof path);
-    const int lrelu[GC_MAX_TUNABLES] = {64, 4}, stats[GC_MAX_TUNABLES] = {32, 256, 1},
+    int ew[GC_EW_TUNABLES];
+    gc__ew_values(dev, ew); /* the recorded EW_EPI must differ from the device's default */
+    const int lrelu[GC_MAX_TUNABLES] = {64, ew[1] == 4 ? 2 : 4}, stats[GC_MAX_TUNABLES] = {32, 256, 1},
               conv[GC_MAX_TUNABLES] = {32}, red[GC_MAX_TUNABLES] = {16, 4}, adam[GC_MAX_TUNABLES] = {128, 2};
     add_best(&rec, &ops[find_op(ops, n_ops, "leaky_relu")], lrelu);
     add_best(&rec, &ops[find_op(ops, n_ops, "norm_stats")], stats);
@@ -309,7 +311,7 @@ static void test_plan_uses_record(void **state)
     assert_int_equal(memcmp(gc__plan_tunables(p1, sum), red, 2 * sizeof(int)), 0);
     /* norm_stats takes NORM_WG from the record, norm_apply (no entry) the defaults */
     assert_int_equal(memcmp(gc__plan_tunables(p1, nap), gc__plan_tunables(p0, nap), 3 * sizeof(int)), 0);
-    assert_int_not_equal(gc__plan_tunables(p0, lr)[1], 4);
+    assert_int_not_equal(gc__plan_tunables(p0, lr)[1], lrelu[1]);
     for (int i = 0; i < 4 * 8 * 12 * 12; i++) assert_true(fabsf(act1[i] - act0[i]) <= 1e-4f);
     for (int i = 0; i < 8; i++) assert_true(fabsf(y1[i] - y0[i]) <= 1e-5f * 4 * 144 + 1e-3f);
     /* the optimizer takes its values too: same update bits as the defaults' */
